@@ -1,0 +1,191 @@
+"""The ``mlgate`` command: the same gate without pytest, and report tools.
+
+Exit codes (DESIGN §5): 0 passed, 1 gate failed, 2 usage or config error,
+3 data or model could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError, DataError, MlgateError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 as well; keep our prefix
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"mlgate: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlgate", description="Model quality gate: promote, keep or reject a candidate.")
+    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gate = sub.add_parser("gate", help="run the gate and write the JSON report")
+    gate.add_argument(
+        "-c", "--config", type=Path, help="config file (default: mlgate.yaml or pyproject.toml here)"
+    )
+    gate.add_argument(
+        "-o", "--report", type=Path, help="JSON report path (default: the config's report.path)"
+    )
+    gate.add_argument("--seed", type=int, help="override the config's seed")
+    gate.add_argument("--fail-on", choices=("reject", "keep", "never"), help="which decision exits 1")
+    gate.add_argument("--markdown", type=Path, help="also write the Markdown rendering here")
+
+    validate = sub.add_parser("validate-config", help="check a config file and exit 0 or 2")
+    validate.add_argument("config", type=Path, nargs="?")
+
+    report = sub.add_parser("report", help="render a JSON report")
+    report.add_argument("report", type=Path, nargs="?", default=Path("mlgate-report.json"))
+    report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
+    report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+
+    schema = sub.add_parser("schema", help="print a JSON Schema")
+    schema.add_argument("which", choices=("config", "report"))
+
+    sub.add_parser("metrics", help="list the built-in metrics")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except MlgateError as exc:
+        print(f"mlgate: {exc}", file=sys.stderr)
+        return (
+            EXIT_USAGE
+            if isinstance(exc, ConfigError)
+            else (EXIT_DATA if isinstance(exc, DataError) else EXIT_FAILED)
+        )
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug of ours: say so without a wall of traceback
+        if os.environ.get("MLGATE_DEBUG"):
+            raise
+        print(
+            f"mlgate: internal error: {type(exc).__name__}: {exc} (set MLGATE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _config_path(given: Path | None) -> Path:
+    from .config import find_config
+
+    if given is not None:
+        return given
+    found = find_config(Path.cwd())
+    if found is None:
+        raise ConfigError(
+            "no mlgate.yaml, mlgate.yml or [tool.mlgate] in pyproject.toml here; pass --config PATH"
+        )
+    return found
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .gate import run_gate
+    from .report.markdown import render
+    from .report.table import plain, rows
+
+    overrides: dict[str, Any] = {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.fail_on is not None:
+        overrides["fail_on"] = args.fail_on
+    config = load_config(_config_path(args.config).resolve(), overrides)
+    report = run_gate(config)
+    path = args.report or config.report_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.to_json(), encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(render(report.to_dict()), encoding="utf-8")
+    print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
+    print(plain(rows([c.to_dict() for c in report.checks])))
+    print(f"decision: {report.summary}")
+    print(f"report: {path}")
+    return EXIT_FAILED if report.failed() else EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    config = load_config(_config_path(args.config).resolve())
+    print(f"{config.source}: valid ({config.task}, {len(config.metrics)} metric(s))")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.markdown import render
+    from .report.table import plain, rows
+
+    if not args.report.is_file():
+        raise DataError(
+            f"report file `{args.report}` does not exist; run `mlgate gate` or `pytest --mlgate` first"
+        )
+    try:
+        data = json.loads(args.report.read_text(encoding="utf-8"))
+        version = data["schema_version"]
+        data["checks"], data["decision"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"report file `{args.report}` is not an mlgate JSON report: {exc}") from None
+    if str(version).split(".")[0] != "1":
+        raise DataError(f"report file `{args.report}` has schema_version {version}; this mlgate reads 1.x")
+    if args.format == "markdown":
+        text = render(data)
+    elif args.format == "text":
+        text = plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from importlib.resources import files
+
+    if args.which == "config":
+        from .config import json_schema
+
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    else:
+        sys.stdout.write(
+            files("pytest_mlgate").joinpath("schemas/report.schema.json").read_text(encoding="utf-8")
+        )
+    return EXIT_OK
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .stats.metrics import METRICS
+
+    for spec in METRICS.values():
+        direction = "higher" if spec.higher_is_better else "lower"
+        print(f"{spec.name:16} {'/'.join(sorted(spec.tasks)):18} {direction} is better  ({spec.family})")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "gate": _cmd_gate,
+    "validate-config": _cmd_validate,
+    "report": _cmd_report,
+    "schema": _cmd_schema,
+    "metrics": _cmd_metrics,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

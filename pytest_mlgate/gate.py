@@ -1,0 +1,296 @@
+"""Run the configured checks and aggregate them into one decision (DESIGN §2)."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .config import GateConfig, MetricConfig
+from .data import EvalData, load
+from .errors import ConfigError
+from .results import CheckResult, Decision, GateReport, Status
+from .stats.decision import MetricDecision, Verdict, decide, judge_threshold
+from .stats.metrics import METRICS
+from .stats.paired import compare, compare_callable, estimate
+from .stats.result import Comparison
+from .stats.rng import stream
+
+_STATUS_OF: dict[Verdict, Status] = {
+    Verdict.PROMOTE: "pass",
+    Verdict.KEEP: "inconclusive",
+    Verdict.REJECT: "fail",
+}
+
+
+def run_gate(config: GateConfig) -> GateReport:
+    """Load the data, run every check, decide. Raises ConfigError/DataError on bad input."""
+    data = load(config)
+    checks: list[CheckResult] = []
+    compared: list[tuple[MetricConfig, Comparison]] = []
+    for metric in config.metrics:
+        if data.baseline is not None:
+            result = _guard(f"compare:{metric.name}", metric, partial(_compare, config, data, metric))
+            if isinstance(result, CheckResult):
+                checks.append(result)
+            else:
+                compared.append((metric, result))
+        if metric.min is not None or metric.max is not None:
+            checks.append(_threshold_check(config, data, metric))
+    if compared:
+        decisions = decide(
+            [c for _, c in compared],
+            [m.margin for m, _ in compared],
+            [m.gain for m, _ in compared],
+            config.mode,
+        )
+        checks += [_comparison_check(m, c, d, config) for (m, c), d in zip(compared, decisions, strict=True)]
+    order = {m.name: i for i, m in enumerate(config.metrics)}
+    checks.sort(key=lambda c: (order.get(c.metric, len(order)), c.kind != "comparison"))
+    decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
+    return GateReport(
+        decision=decision,
+        mode=config.mode,
+        confidence=config.confidence,
+        seed=config.seed,
+        fail_on=config.fail_on,
+        checks=tuple(checks),
+        provenance=_provenance(config, data),
+        summary=summary,
+    )
+
+
+def _guard(
+    check_id: str, metric: MetricConfig, compute: Callable[[], Comparison]
+) -> Comparison | CheckResult:
+    """Run one computation; a crash inside becomes an `error` check, which fails closed."""
+    try:
+        return compute()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        return CheckResult(
+            id=check_id,
+            kind="comparison",
+            status="error",
+            metric=metric.name,
+            message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
+        )
+
+
+def _arrays(
+    data: EvalData, metric: MetricConfig
+) -> tuple[str, np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
+    if data.task == "regression":
+        needs = "values"
+    elif metric.callable is None:
+        needs = METRICS[metric.name].needs
+    else:
+        needs = metric.needs or "labels"
+    cand = data.candidate.for_needs(needs, metric.name)
+    base = data.baseline.for_needs(needs, metric.name) if data.baseline is not None else None
+    return needs, cand, base
+
+
+def _compare(config: GateConfig, data: EvalData, metric: MetricConfig) -> Comparison:
+    _, cand, base = _arrays(data, metric)
+    assert base is not None
+    rng = stream(config.seed, f"compare:{metric.name}")
+    boundaries = [metric.gain, -metric.margin]
+    if metric.callable is not None:
+        return compare_callable(
+            metric.name,
+            _import_callable(metric, config),
+            data.y,
+            cand,
+            base,
+            higher_is_better=metric.higher_is_better,
+            rng=rng,
+            confidence=config.confidence,
+            n_boot=config.n_boot,
+            boundaries=boundaries,
+        )
+    return compare(
+        metric.name,
+        data.y,
+        cand,
+        base,
+        rng=rng,
+        confidence=config.confidence,
+        n_boot=config.n_boot,
+        boundaries=boundaries,
+        n_classes=max(data.n_classes, 2),
+    )
+
+
+def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -> CheckResult:
+    check_id = f"threshold:{metric.name}"
+    limits = {"min": metric.min, "max": metric.max}
+    if metric.callable is not None:
+        return CheckResult(
+            id=check_id,
+            kind="threshold",
+            status="error",
+            metric=metric.name,
+            message="absolute min/max limits are supported for built-in metrics only",
+            threshold=limits,
+        )
+    try:
+        _, cand, _ = _arrays(data, metric)
+        est = estimate(
+            metric.name,
+            data.y,
+            cand,
+            rng=stream(config.seed, check_id),
+            confidence=config.confidence,
+            n_boot=config.n_boot,
+            boundaries=[b for b in (metric.min, metric.max) if b is not None],
+            n_classes=max(data.n_classes, 2),
+        )
+    except ConfigError:
+        raise
+    except Exception as exc:
+        return CheckResult(
+            id=check_id,
+            kind="threshold",
+            status="error",
+            metric=metric.name,
+            message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
+            threshold=limits,
+        )
+    status = judge_threshold(est, metric.min, metric.max)
+    bound = " and ".join(
+        f"{op} {v:.4g}" for op, v in ((">=", metric.min), ("<=", metric.max)) if v is not None
+    )
+    message = {
+        "pass": f"{metric.name} {bound}: the whole interval {est.ci} is within the limit",
+        "fail": f"{metric.name} {bound} fails: the whole interval {est.ci} is outside the limit",
+        "inconclusive": f"{metric.name} {bound} not shown: the interval {est.ci} straddles the limit",
+    }[status]
+    return CheckResult(
+        id=check_id,
+        kind="threshold",
+        status=status,
+        metric=metric.name,
+        message=message,
+        value=est.value,
+        ci=est.ci,
+        n=est.n,
+        threshold=limits,
+        method=est.method,
+        higher_is_better=METRICS[metric.name].higher_is_better,
+    )
+
+
+def _comparison_check(
+    metric: MetricConfig, c: Comparison, d: MetricDecision, config: GateConfig
+) -> CheckResult:
+    return CheckResult(
+        id=f"compare:{metric.name}",
+        kind="comparison",
+        status=_STATUS_OF[d.verdict],
+        metric=metric.name,
+        message=f"{d.verdict.value.upper()}: {d.reason}",
+        value=c.candidate,
+        baseline=c.baseline,
+        delta=c.delta,
+        ci=c.ci,
+        n=c.n,
+        threshold={"margin": metric.margin, "gain": metric.gain},
+        verdict=d.verdict.value,
+        method=c.method,
+        pvalue=c.pvalue,
+        n_boot=c.n_boot,
+        higher_is_better=c.higher_is_better,
+        underpowered=d.underpowered,
+        n_needed=d.n_needed,
+        mde=d.mde,
+    )
+
+
+def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision, str]:
+    failing = [c for c in checks if c.status in ("fail", "error")]
+    if failing:
+        names = ", ".join(f"{c.id} ({c.status})" for c in failing)
+        return "reject", f"REJECT: {names}"
+    if not checks:
+        return "keep", "KEEP: nothing was measured (no baseline and no min/max limits)"
+    open_checks = [c for c in checks if c.status != "pass"]
+    if open_checks:
+        underpowered = [c for c in open_checks if c.underpowered]
+        if underpowered:
+            need = max(c.n_needed or 0 for c in underpowered)
+            names = ", ".join(c.metric for c in underpowered)
+            return "keep", f"KEEP: UNDERPOWERED on {names}; need n ≈ {need:,}"
+        return "keep", "KEEP: not shown better on " + ", ".join(c.id for c in open_checks)
+    if not has_baseline:
+        return "promote", "PROMOTE: no baseline; every absolute limit holds on its interval"
+    return "promote", f"PROMOTE: all {len(checks)} checks pass"
+
+
+def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any, Any], float]:
+    assert metric.callable is not None
+    module_name, _, attr = metric.callable.partition(":")
+    base = str(config.source.parent) if config.source else None
+    added = base is not None and base not in sys.path
+    if added:
+        sys.path.insert(0, str(base))
+    try:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"`metrics.{metric.name}.callable`={metric.callable!r} must name an importable function: {exc}"
+        ) from None
+    finally:
+        if added:
+            sys.path.remove(str(base))
+    if not callable(fn):
+        raise ConfigError(f"`metrics.{metric.name}.callable`={metric.callable!r} must be callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def _git_sha(config: GateConfig) -> str | None:
+    cwd = config.source.parent if config.source else None
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
+    import pandas
+    import scipy
+
+    return {
+        "candidate": data.candidate.identity,
+        "baseline": data.baseline.identity if data.baseline is not None else None,
+        "data": {
+            "path": str(data.data_path),
+            "sha256": data.data_sha256,
+            "rows": data.n,
+            "target": config.data.target,
+        },
+        "config": {"path": str(config.source) if config.source else None, "sha256": config.sha256},
+        "task": config.task,
+        "classes": list(data.classes),
+        "git_sha": _git_sha(config),
+        "seed": config.seed,
+        "versions": {
+            "mlgate": __version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "pandas": pandas.__version__,
+            "python": platform.python_version(),
+        },
+    }

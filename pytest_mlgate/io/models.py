@@ -1,0 +1,65 @@
+"""Loading scikit-learn-style model files, safely by default.
+
+``.skops`` files load through skops, which refuses types it does not know
+unless the source says ``trust: true``. Pickle and joblib files execute code on
+load, so they are refused outright without ``trust: true``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, DataError
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+
+def load_model(path: Path, *, trust: bool, role: str) -> Any:
+    if not path.exists():
+        raise DataError(f"{role} model file `{path}` does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".skops":
+        return _load_skops(path, trust=trust, role=role)
+    if suffix in PICKLE_SUFFIXES:
+        if not trust:
+            raise ConfigError(
+                f"`{role}.trust`=false must be true to load `{path.name}`: unpickling a {suffix} file runs "
+                "arbitrary code. Save the model with skops instead, or set "
+                f"`{role}.trust: true` if you produced this file yourself."
+            )
+        return _load_pickle(path, role=role)
+    raise ConfigError(f"`{role}.model`={str(path)!r} must end in .skops, .joblib, .pkl or .pickle")
+
+
+def _load_skops(path: Path, *, trust: bool, role: str) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ConfigError("loading .skops models needs skops: pip install 'pytest-mlgate[sklearn]'") from None
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise DataError(f"{role} model file `{path}` is not a readable skops file: {exc}") from None
+    if untrusted and not trust:
+        raise ConfigError(
+            f"`{role}.trust`=false must be true to load `{path.name}`: it contains types skops does not "
+            f"trust by default: {', '.join(untrusted)}"
+        )
+    try:
+        return sio.load(path, trusted=untrusted or None)
+    except Exception as exc:
+        raise DataError(f"{role} model file `{path}` could not be loaded: {exc}") from None
+
+
+def _load_pickle(path: Path, *, role: str) -> Any:
+    try:
+        import joblib
+    except ImportError:
+        raise ConfigError(
+            "loading joblib/pickle models needs joblib: pip install 'pytest-mlgate[sklearn]'"
+        ) from None
+    try:
+        return joblib.load(path)
+    except Exception as exc:
+        raise DataError(f"{role} model file `{path}` could not be unpickled: {exc}") from None

@@ -1,0 +1,64 @@
+"""Reading CSV and Parquet tables with errors that name the file."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        return declared
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".gz"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise ConfigError(
+        f"cannot tell the format of `{path}` from its suffix; set `data.format` to csv or parquet"
+    )
+
+
+def read_table(path: Path, declared_format: str | None = None, what: str = "data") -> pd.DataFrame:
+    """Read a whole table. Raises ``DataError`` (exit 3) when it cannot be read."""
+    import pandas as pd
+
+    if not path.exists():
+        raise DataError(f"{what} file `{path}` does not exist")
+    if not path.is_file():
+        raise DataError(f"{what} file `{path}` is not a regular file")
+    fmt = table_format(path, declared_format)
+    try:
+        if fmt == "parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise ConfigError(
+                    f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
+                ) from None
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except (ConfigError, DataError):
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what} file `{path}` is empty") from None
+    except Exception as exc:  # parsers raise many types; all mean "unreadable"
+        raise DataError(f"{what} file `{path}` could not be read as {fmt}: {exc}") from None
+    if len(frame) == 0:
+        raise DataError(f"{what} file `{path}` has a header but no rows")
+    return frame

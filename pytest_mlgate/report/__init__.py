@@ -1,0 +1,1 @@
+"""Renderings of a report: terminal table, Markdown (job summary / PR comment)."""

@@ -1,0 +1,85 @@
+"""The metric table shared by the terminal, Markdown and assertion messages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+HEADERS = ("check", "status", "candidate", "baseline", "Δ", "interval", "n", "limit")
+
+
+def fmt(x: Any) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return str(x)
+        if x == 0:
+            return "0"
+        if abs(x) >= 1e4 or abs(x) < 1e-3:
+            return f"{x:.2e}"
+        return f"{x:.4f}"
+    return str(x)
+
+
+def fmt_delta(x: Any) -> str:
+    return "—" if x is None else ("+" if x > 0 else "") + fmt(x)
+
+
+def limit_text(check: Mapping[str, Any]) -> str:
+    t = check.get("threshold") or {}
+    parts = []
+    if check.get("kind") == "comparison":
+        if t.get("margin"):
+            parts.append(f"m={fmt(t['margin'])}")
+        if t.get("gain"):
+            parts.append(f"g={fmt(t['gain'])}")
+        return ", ".join(parts) or "m=0"
+    if t.get("min") is not None:
+        parts.append(f"≥ {fmt(t['min'])}")
+    if t.get("max") is not None:
+        parts.append(f"≤ {fmt(t['max'])}")
+    return ", ".join(parts)
+
+
+def rows(checks: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    """One row per check, from the JSON form of the checks."""
+    out: list[tuple[str, ...]] = []
+    for c in checks:
+        ci = c.get("ci")
+        interval = (
+            "—"
+            if not ci
+            else f"[{fmt_delta(ci[0]) if c['kind'] == 'comparison' else fmt(ci[0])}, "
+            + (f"{fmt_delta(ci[1]) if c['kind'] == 'comparison' else fmt(ci[1])}]")
+        )
+        status = c["status"] + (" (underpowered)" if c.get("underpowered") else "")
+        out.append(
+            (
+                c["id"],
+                status,
+                fmt(c.get("value")),
+                fmt(c.get("baseline")),
+                fmt_delta(c.get("delta")),
+                interval,
+                fmt(c.get("n")),
+                limit_text(c),
+            )
+        )
+    return out
+
+
+def plain(table_rows: Sequence[Sequence[str]], headers: Sequence[str] = HEADERS) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in table_rows)) if table_rows else len(h) for i, h in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in table_rows)])

@@ -1,0 +1,124 @@
+"""What a gate run produces: check results and the report (a public contract).
+
+``GateReport.to_dict`` is the JSON report (``schema_version`` below); change it
+only together with ``schemas/report.schema.json`` and the version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .stats.result import Interval
+
+SCHEMA_VERSION = "1.0"
+
+Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
+Decision = Literal["promote", "keep", "reject"]
+FAILING_STATUSES = ("fail", "error")
+
+__all__ = ["SCHEMA_VERSION", "CheckResult", "GateReport", "Interval"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome. ``value`` is the candidate's, ``baseline`` the baseline's."""
+
+    id: str
+    kind: Literal["comparison", "threshold"]
+    status: Status
+    metric: str
+    message: str
+    value: float | None = None
+    baseline: float | None = None
+    delta: float | None = None
+    ci: Interval | None = None
+    """Interval of ``delta`` for comparisons, of ``value`` for thresholds."""
+    n: int | None = None
+    threshold: dict[str, float | None] = field(default_factory=dict)
+    verdict: Decision | None = None
+    method: str | None = None
+    pvalue: float | None = None
+    n_boot: int | None = None
+    higher_is_better: bool | None = None
+    underpowered: bool = False
+    n_needed: int | None = None
+    mde: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "metric": self.metric,
+            "value": _num(self.value),
+            "baseline": _num(self.baseline),
+            "delta": _num(self.delta),
+            "ci": None if self.ci is None else [_num(self.ci.low), _num(self.ci.high)],
+            "n": self.n,
+            "threshold": {k: _num(v) for k, v in self.threshold.items()},
+            "message": self.message,
+            "verdict": self.verdict,
+            "method": self.method,
+            "pvalue": _num(self.pvalue),
+            "n_boot": self.n_boot,
+            "higher_is_better": self.higher_is_better,
+            "underpowered": self.underpowered,
+            "n_needed": self.n_needed,
+            "mde": _num(self.mde),
+        }
+
+    def __str__(self) -> str:
+        ci = "" if self.ci is None else f"  CI {self.ci}"
+        return f"{self.id}: {self.status} — {self.message}{ci}"
+
+
+@dataclass(frozen=True)
+class GateReport:
+    decision: Decision
+    mode: str
+    confidence: float
+    seed: int
+    fail_on: str
+    checks: tuple[CheckResult, ...]
+    provenance: dict[str, Any]
+    summary: str
+
+    def failed(self, fail_on: str | None = None) -> bool:
+        """Whether this decision fails a run under ``fail_on`` (reject, keep or never)."""
+        rule = fail_on or self.fail_on
+        if rule == "never":
+            return False
+        if rule == "keep":
+            return self.decision in ("keep", "reject")
+        return self.decision == "reject"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "decision": self.decision,
+            "summary": self.summary,
+            "mode": self.mode,
+            "confidence": self.confidence,
+            "seed": self.seed,
+            "fail_on": self.fail_on,
+            "checks": [c.to_dict() for c in self.checks],
+            "provenance": self.provenance,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+    def __str__(self) -> str:
+        lines = [f"Gate decision: {self.decision.upper()} ({self.mode}, {self.confidence:.0%} intervals)"]
+        lines += [f"  {c}" for c in self.checks]
+        return "\n".join(lines)
+
+
+def _num(x: float | None) -> float | None:
+    """JSON has no NaN or inf: an undefined number is written as null."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(x)

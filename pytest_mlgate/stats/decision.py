@@ -1,0 +1,115 @@
+"""Turning intervals into decisions (DESIGN §3).
+
+All quantities are *oriented*: higher is better. ``margin`` (m >= 0) is the
+regression the team tolerates, ``gain`` (g >= 0) the improvement required to
+promote.
+
+* superiority (default): PROMOTE when L > g
+* non-inferiority:       PROMOTE when L > -m
+* both:                  REJECT when U < -m (Holm-adjusted across metrics)
+* otherwise KEEP, flagged UNDERPOWERED when the half-width is >= m.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from scipy import stats as sps
+
+from .result import Comparison, Estimate
+
+Mode = Literal["superiority", "non-inferiority"]
+FloorStatus = Literal["pass", "fail", "inconclusive"]
+
+POWER = 0.8
+"""Power used for the minimum detectable effect that reports quote."""
+
+
+class Verdict(str, Enum):
+    PROMOTE = "promote"
+    KEEP = "keep"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class MetricDecision:
+    verdict: Verdict
+    underpowered: bool
+    n_needed: int | None
+    """Rows needed for the half-width to fall below the margin (when underpowered)."""
+    mde: float
+    """Smallest true oriented delta detected with 80% power at this n."""
+    reject_pvalue: float
+    """One-sided p-value of "no worse than the margin", before Holm."""
+    reason: str
+
+
+def decide(
+    comparisons: Sequence[Comparison],
+    margins: Sequence[float],
+    gains: Sequence[float],
+    mode: Mode = "superiority",
+) -> list[MetricDecision]:
+    """Decide every metric, with Holm's step-down on the reject side."""
+    if not (len(comparisons) == len(margins) == len(gains)):
+        raise ValueError("comparisons, margins and gains must have the same length")
+    pvalues = [c.pvalue_worse_than(m) for c, m in zip(comparisons, margins, strict=True)]
+    alpha_one_sided = (1.0 - comparisons[0].confidence) / 2.0 if comparisons else 0.025
+    rejected = holm(pvalues, alpha_one_sided)
+    return [
+        _decide_one(c, m, g, mode, p, r, len(comparisons))
+        for c, m, g, p, r in zip(comparisons, margins, gains, pvalues, rejected, strict=True)
+    ]
+
+
+def _decide_one(
+    c: Comparison, margin: float, gain: float, mode: Mode, pvalue: float, rejected: bool, k: int
+) -> MetricDecision:
+    low, high = c.oriented_ci
+    half = (high - low) / 2.0
+    z_alpha = float(sps.norm.ppf(0.5 + c.confidence / 2.0))
+    mde = half * (1.0 + float(sps.norm.ppf(POWER)) / z_alpha)
+    promote_bar = gain if mode == "superiority" else -margin
+    if rejected:
+        reason = f"confidently worse than the margin: upper bound {high:.4g} < -margin {-margin:.4g}"
+        return MetricDecision(Verdict.REJECT, False, None, mde, pvalue, reason)
+    if low > promote_bar:
+        what = f"required gain {gain:.4g}" if mode == "superiority" else f"-margin {-margin:.4g}"
+        reason = f"lower bound {low:.4g} > {what}"
+        return MetricDecision(Verdict.PROMOTE, False, None, mde, pvalue, reason)
+    underpowered = margin > 0 and half >= margin
+    n_needed = math.ceil(c.n * (half / margin) ** 2) + 1 if underpowered else None
+    if high < -margin:
+        reason = f"upper bound {high:.4g} < -margin {-margin:.4g}, but not significant after Holm across {k} metrics"
+    elif underpowered:
+        reason = f"UNDERPOWERED: half-width {half:.4g} >= margin {margin:.4g}; need n ≈ {n_needed:,}"
+    elif mode == "superiority":
+        reason = f"not shown better: lower bound {low:.4g} <= required gain {gain:.4g}"
+    else:
+        reason = f"not shown non-inferior: lower bound {low:.4g} <= -margin {-margin:.4g}"
+    return MetricDecision(Verdict.KEEP, underpowered, n_needed, mde, pvalue, reason)
+
+
+def holm(pvalues: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down procedure: which hypotheses are rejected at family-wise ``alpha``."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    rejected = [False] * len(pvalues)
+    for rank, i in enumerate(order):
+        if pvalues[i] >= alpha / (len(pvalues) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
+def judge_threshold(estimate: Estimate, minimum: float | None, maximum: float | None) -> FloorStatus:
+    """Absolute limits on the interval: pass only when the whole interval is inside."""
+    low, high = estimate.ci
+    if (minimum is not None and high < minimum) or (maximum is not None and low > maximum):
+        return "fail"
+    if (minimum is None or low >= minimum) and (maximum is None or high <= maximum):
+        return "pass"
+    return "inconclusive"

@@ -361,7 +361,7 @@ def _probabilities(column: pd.Series, what: str) -> FloatArray:
     if outside.any():
         rows = np.flatnonzero(outside)[:5].tolist()
         raise DataError(
-            f"{what} must hold probabilities in [0, 1]; row {rows[0]} is {values[rows[0]]!r} (rows {rows}). "
+            f"{what} must hold probabilities in [0, 1]; row {rows[0]} is {float(values[rows[0]])!r} (rows {rows}). "
             "If these are labels, set `type: label`"
         )
     return values

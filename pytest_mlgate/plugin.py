@@ -168,6 +168,14 @@ class GateSession:
             GateItem.from_parent(parent, name=check_id, session_state=self) for check_id in self.check_ids()
         ]
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if isinstance(item, GateItem) and report.skipped and isinstance(report.longrepr, tuple):
+            # Point skips at the config file, not at this module's pytest.skip() call.
+            report.longrepr = (str(item.path), 1, report.longrepr[2])
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._report is None:
             return

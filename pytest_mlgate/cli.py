@@ -107,8 +107,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args.config).resolve(), overrides)
     report = run_gate(config)
     path = args.report or config.report_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.to_json(), encoding="utf-8")
+    report.write(path)
     if args.markdown:
         args.markdown.write_text(render(report.to_dict()), encoding="utf-8")
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")

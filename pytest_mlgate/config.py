@@ -261,7 +261,10 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> GateC
     """Read, validate and resolve a config file. Raises ``ConfigError`` naming key and line."""
     if not path.is_file():
         raise ConfigError(f"config file `{path}` does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 text: {exc}") from None
     lines: dict[tuple[str, ...], int] = {}
     if path.suffix == ".toml":
         import tomllib

@@ -93,6 +93,7 @@ class GateSession:
         self._report: GateReport | None = None
         self._error: Exception | None = None
         self._ran = False
+        self._write_error: Exception | None = None
 
     @staticmethod
     def _load(config: pytest.Config) -> GateConfig:
@@ -179,9 +180,14 @@ class GateSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._report is None:
             return
-        path = self.report_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self._report.to_json(), encoding="utf-8")
+        from .errors import MlgateError
+
+        try:
+            self._report.write(self.report_path())
+        except MlgateError as exc:
+            self._write_error = exc
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if self._report.failed() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -202,7 +208,10 @@ class GateSession:
         tr.write_line(plain(rows([c.to_dict() for c in self._report.checks])))
         colour = {"promote": "green", "keep": "yellow", "reject": "red"}[self._report.decision]
         tr.write_line(f"decision: {self._report.summary}", **{colour: True, "bold": True})
-        tr.write_line(f"report: {self.report_path()}")
+        if self._write_error is not None:
+            tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
+        else:
+            tr.write_line(f"report: {self.report_path()}")
 
 
 class GateFile(pytest.File):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+from .errors import ConfigError
 from .stats.result import Interval
 
 SCHEMA_VERSION = "1.0"
@@ -107,6 +109,14 @@ class GateReport:
             "checks": [c.to_dict() for c in self.checks],
             "provenance": self.provenance,
         }
+
+    def write(self, path: Path) -> None:
+        """Write the JSON report; a path that cannot be written is a usage error."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"report path `{path}` cannot be written: {exc.strerror or exc}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"

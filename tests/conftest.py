@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 
-def binary_frame(n: int = 400, *, seed: int = 0, candidate: float = 2.0, baseline: float = 0.5) -> pd.DataFrame:
+def binary_frame(
+    n: int = 400, *, seed: int = 0, candidate: float = 2.0, baseline: float = 0.5
+) -> pd.DataFrame:
     """Binary target `y` with probability columns `cand` and `base`.
 
     ``candidate`` and ``baseline`` are the signal strengths: the larger, the more

@@ -208,9 +208,7 @@ def test_missing_values_in_target(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "[0, 9]" in err
 
 
-def test_binary_string_labels_need_positive_label(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_binary_string_labels_need_positive_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     y = np.where(binary_frame(200, seed=3)["y"] == 1, "good", "bad")
     binary_data(tmp_path, y=y)
 
@@ -362,7 +360,9 @@ def _pickled_binary_model(tmp_path: Path) -> None:
     rng = np.random.default_rng(11)
     x = rng.normal(size=(300, 2))
     y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
-    joblib.dump(LogisticRegression().fit(pd.DataFrame(x, columns=["x1", "x2"]), y), tmp_path / "candidate.joblib")
+    joblib.dump(
+        LogisticRegression().fit(pd.DataFrame(x, columns=["x1", "x2"]), y), tmp_path / "candidate.joblib"
+    )
     write_csv(pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": y}), tmp_path / "data.csv")
 
 
@@ -418,9 +418,7 @@ def test_unknown_top_level_key_suggests_the_close_name_and_line(
     assert f"line {line_of(config, 'metircs')}" in err
 
 
-def test_unknown_nested_key_names_the_dotted_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unknown_nested_key_names_the_dotted_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = BINARY_CONFIG.replace("  target: y", "  target: y\n  taget: y")
 
     code, err = gate(tmp_path, config, capsys)
@@ -440,6 +438,7 @@ def test_unknown_nested_key_names_the_dotted_path(
         ("threshold: yes", "`threshold`=True must be a finite number"),
         ("mode: superority", "did you mean 'superiority'?"),
     ],
+    ids=["n_boot-not-integer", "n_boot-too-small", "confidence-above-1", "threshold-boolean", "mode-typo"],
 )
 def test_wrong_value_names_the_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, fragment: str
@@ -470,6 +469,17 @@ def test_malformed_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == EXIT_USAGE
     assert "mlgate.yaml" in err
     assert "not valid YAML" in err
+
+
+def test_config_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mlgate.yaml"
+    path.write_bytes(BINARY_CONFIG.replace("binary", "bin\xe4ry").encode("latin-1"))
+
+    code, err = run(["gate", "-c", str(path)], capsys)
+
+    assert code == EXIT_USAGE
+    assert "mlgate.yaml" in err
+    assert "not valid UTF-8" in err
 
 
 def test_yaml_that_is_not_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -585,7 +595,7 @@ def test_pytest_nan_predictions_fail_every_item_without_traceback(pytester: pyte
     frame.loc[4, "cand"] = np.nan
     _pytester_gate(pytester, BINARY_CONFIG, frame)
 
-    result = pytester.runpytest_subprocess("--mlgate")
+    result = pytester.runpytest_inprocess("--mlgate")  # in-process: the data stack is already imported
 
     result.assert_outcomes(failed=2)
     output = result.stdout.str()

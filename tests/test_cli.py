@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from conftest import BINARY_CONFIG, binary_frame, write_config, write_csv
 
@@ -83,7 +83,9 @@ def test_gate_rejects_a_clearly_worse_candidate(tmp_path: Path, capsys: pytest.C
     assert "decision: REJECT" in capsys.readouterr().out
 
 
-def test_fail_on_never_passes_a_rejected_candidate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fail_on_never_passes_a_rejected_candidate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = _gate_dir(tmp_path, candidate=0.5, baseline=2.0)
 
     code = main(["gate", "-c", str(config), "--fail-on", "never"])

@@ -56,7 +56,9 @@ def population(size: int, cand_noise: float, base_noise: float, seed: int) -> Po
     return Population(y, cand, base)
 
 
-def run(pop: Population, n: int, sims: int, seed: int, metrics: tuple[str, ...] = METRICS) -> list[dict[str, object]]:
+def run(
+    pop: Population, n: int, sims: int, seed: int, metrics: tuple[str, ...] = METRICS
+) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     out = []
     for i in range(sims):

@@ -76,9 +76,13 @@ def test_multiclass_label_metrics_equal_sklearn(kind: str, average: str) -> None
 def test_score_metrics_equal_sklearn() -> None:
     y, cand, base = _binary(2_500, seed=3)
     auc = compare("roc_auc", y, cand, base, rng=RNG)
-    assert (auc.candidate, auc.baseline) == pytest.approx((skm.roc_auc_score(y, cand), skm.roc_auc_score(y, base)), rel=1e-12)
+    assert (auc.candidate, auc.baseline) == pytest.approx(
+        (skm.roc_auc_score(y, cand), skm.roc_auc_score(y, base)), rel=1e-12
+    )
     ll = compare("log_loss", y, cand, base, rng=RNG)
-    assert (ll.candidate, ll.baseline) == pytest.approx((skm.log_loss(y, cand), skm.log_loss(y, base)), rel=1e-12)
+    assert (ll.candidate, ll.baseline) == pytest.approx(
+        (skm.log_loss(y, cand), skm.log_loss(y, base)), rel=1e-12
+    )
     brier = compare("brier", y, cand, base, rng=RNG)
     assert brier.candidate == pytest.approx(skm.brier_score_loss(y, cand), rel=1e-12)
 
@@ -86,7 +90,9 @@ def test_score_metrics_equal_sklearn() -> None:
 def test_multiclass_scores_equal_sklearn() -> None:
     y, cand, base = _multiclass(1_500, 3, seed=4)
     auc = compare("roc_auc_ovr", y, cand, base, rng=RNG, n_classes=3)
-    assert auc.candidate == pytest.approx(skm.roc_auc_score(y, cand, multi_class="ovr", average="macro"), rel=1e-12)
+    assert auc.candidate == pytest.approx(
+        skm.roc_auc_score(y, cand, multi_class="ovr", average="macro"), rel=1e-12
+    )
     ll = compare("log_loss", y, cand, base, rng=RNG, n_classes=3)
     assert ll.candidate == pytest.approx(skm.log_loss(y, cand), rel=1e-12)
 
@@ -145,7 +151,8 @@ def test_multiclass_delong_se_matches_bootstrap() -> None:
     for _ in range(400):
         idx = rng.integers(0, y.size, y.size)
         deltas.append(
-            skm.roc_auc_score(y[idx], cand[idx], multi_class="ovr") - skm.roc_auc_score(y[idx], base[idx], multi_class="ovr")
+            skm.roc_auc_score(y[idx], cand[idx], multi_class="ovr")
+            - skm.roc_auc_score(y[idx], base[idx], multi_class="ovr")
         )
     assert delong_paired(y, cand, base).se == pytest.approx(float(np.std(deltas, ddof=1)), rel=0.12)
 

@@ -26,12 +26,18 @@ def decision(report: Path) -> str:
 def main() -> int:
     if run("1. train production, candidate and a degraded retrain", [sys.executable, "train.py"]) != 0:
         return 1
-    gate = run("2. gate the candidate: pytest --mlgate", [str(BIN / "pytest"), "--mlgate", "-rs", "-p", "no:cacheprovider"])
+    gate = run(
+        "2. gate the candidate: pytest --mlgate",
+        [str(BIN / "pytest"), "--mlgate", "-rs", "-p", "no:cacheprovider"],
+    )
     broken = run(
         "3. gate a degraded retrain (labels shuffled): mlgate gate",
         [str(BIN / "mlgate"), "gate", "-c", "mlgate-degraded.yaml", "-o", "artifacts/degraded-report.json"],
     )
-    run("4. the candidate's report as Markdown (the PR comment)", [str(BIN / "mlgate"), "report", "mlgate-report.json"])
+    run(
+        "4. the candidate's report as Markdown (the PR comment)",
+        [str(BIN / "mlgate"), "report", "mlgate-report.json"],
+    )
     got = (decision(HERE / "mlgate-report.json"), decision(HERE / "artifacts/degraded-report.json"))
     print(f"\nreports: {HERE / 'mlgate-report.json'} and {HERE / 'artifacts/degraded-report.json'}")
     print(f"decisions: candidate={got[0]} (pytest exit {gate}), degraded={got[1]} (mlgate exit {broken})")

@@ -12,10 +12,20 @@ import pytest
 import skops.io as sio
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-FEATURES = ["credit_amount", "duration", "age", "job", "sex", "housing", "saving_accounts", "checking_account", "purpose"]
+FEATURES = [
+    "credit_amount",
+    "duration",
+    "age",
+    "job",
+    "sex",
+    "housing",
+    "saving_accounts",
+    "checking_account",
+    "purpose",
+]
 
 
-def _load(name: str):  # noqa: ANN202 - a fitted sklearn pipeline
+def _load(name: str):
     path = ARTIFACTS / f"{name}.skops"
     return sio.load(path, trusted=sio.get_untrusted_types(file=path) or None)
 

@@ -7,8 +7,6 @@ a helper runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,13 +14,10 @@ import pytest
 if TYPE_CHECKING:
     from types import SimpleNamespace
 
-    from _pytest.terminal import TerminalReporter
+    from .results import GateReport
+    from .session import GateSession
 
-    from .config import GateConfig
-    from .results import CheckResult, GateReport
-
-FAIL_ON_CHOICES = ("reject", "keep", "never")
-_SESSION_KEY = "mlgate-session"
+from .options import FAIL_ON_CHOICES, SESSION_KEY, option
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,19 +41,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(dest, help=f"{helps[dest]} (ini twin of {flag})", type=ini_type, default=None)  # type: ignore[arg-type]
 
 
-def _option(config: pytest.Config, name: str) -> Any:
-    value = config.getoption(name)
-    if value is None:
-        value = config.getini(name)
-    return None if value in ("", None) else value
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlgate: a model-quality test that uses the mlgate fixtures or helpers"
     )
-    if _option(config, "mlgate"):
-        config.pluginmanager.register(GateSession(config), _SESSION_KEY)
+    if option(config, "mlgate"):
+        from .session import GateSession
+
+        config.pluginmanager.register(GateSession(config), SESSION_KEY)
 
 
 @pytest.fixture
@@ -69,7 +59,7 @@ def mlgate(request: pytest.FixtureRequest) -> SimpleNamespace:
 
     from . import asserts
 
-    seed = _option(request.config, "mlgate_seed")
+    seed = option(request.config, "mlgate_seed")
     seed = 0 if seed is None else int(seed)
     names = ("compare", "assert_better", "assert_not_worse", "assert_at_least", "assert_at_most")
     return SimpleNamespace(seed=seed, **{n: partial(getattr(asserts, n), seed=seed) for n in names})
@@ -78,201 +68,7 @@ def mlgate(request: pytest.FixtureRequest) -> SimpleNamespace:
 @pytest.fixture
 def mlgate_report(request: pytest.FixtureRequest) -> GateReport:
     """The gate's report for this session (runs the gate once); skips without ``--mlgate``."""
-    session: GateSession | None = request.config.pluginmanager.get_plugin(_SESSION_KEY)
+    session: GateSession | None = request.config.pluginmanager.get_plugin(SESSION_KEY)
     if session is None:
         pytest.skip("the gate report needs --mlgate")
     return session.report()
-
-
-class GateSession:
-    """State of one gated pytest session: the config, the lazily run gate, the report."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.pytest_config = config
-        self.gate_config = self._load(config)
-        self._report: GateReport | None = None
-        self._error: Exception | None = None
-        self._ran = False
-        self._write_error: Exception | None = None
-
-    @staticmethod
-    def _load(config: pytest.Config) -> GateConfig:
-        from .config import find_config, load_config
-        from .errors import ConfigError
-
-        explicit = _option(config, "mlgate_config")
-        path = Path(explicit) if explicit else find_config(config.rootpath)
-        if path is None:
-            raise pytest.UsageError(
-                f"--mlgate found no mlgate.yaml, mlgate.yml or [tool.mlgate] in {config.rootpath}; "
-                "pass --mlgate-config PATH"
-            )
-        overrides: dict[str, Any] = {}
-        seed = _option(config, "mlgate_seed")
-        if seed is not None:
-            try:
-                overrides["seed"] = int(seed)
-            except ValueError:
-                raise pytest.UsageError(f"`mlgate_seed`={seed!r} must be an integer") from None
-        fail_on = _option(config, "mlgate_fail_on")
-        if fail_on is not None:
-            if fail_on not in FAIL_ON_CHOICES:
-                raise pytest.UsageError(
-                    f"`mlgate_fail_on`={fail_on!r} must be one of {', '.join(FAIL_ON_CHOICES)}"
-                )
-            overrides["fail_on"] = fail_on
-        try:
-            return load_config(path.resolve(), overrides)
-        except ConfigError as exc:
-            raise pytest.UsageError(f"mlgate: {exc}") from None
-
-    def report(self) -> GateReport:
-        """Run the gate once; re-raise the same input error for every check that asks."""
-        if not self._ran:
-            self._ran = True
-            from .errors import MlgateError
-            from .gate import run_gate
-
-            try:
-                self._report = run_gate(self.gate_config)
-            except MlgateError as exc:
-                self._error = exc
-        if self._error is not None:
-            raise self._error
-        assert self._report is not None
-        return self._report
-
-    def check_ids(self) -> list[str]:
-        ids = []
-        for metric in self.gate_config.metrics:
-            if self.gate_config.baseline is not None:
-                ids.append(f"compare:{metric.name}")
-            if metric.min is not None or metric.max is not None:
-                ids.append(f"threshold:{metric.name}")
-        return ids
-
-    def report_path(self) -> Path:
-        explicit = _option(self.pytest_config, "mlgate_report")
-        return Path(explicit) if explicit else self.gate_config.report_path
-
-    # --- hooks ---
-
-    def pytest_report_header(self, config: pytest.Config) -> str:
-        c = self.gate_config
-        return f"mlgate: seed={c.seed}, config={c.source}, task={c.task}, mode={c.mode}, fail-on={c.fail_on}"
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
-        assert self.gate_config.source is not None
-        parent = GateFile.from_parent(session, path=self.gate_config.source)
-        items[:0] = [
-            GateItem.from_parent(parent, name=check_id, session_state=self) for check_id in self.check_ids()
-        ]
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        outcome = yield
-        report: pytest.TestReport = outcome.get_result()
-        if isinstance(item, GateItem) and report.skipped and isinstance(report.longrepr, tuple):
-            # Point skips at the config file, not at this module's pytest.skip() call.
-            report.longrepr = (str(item.path), 1, report.longrepr[2])
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self._report is None:
-            return
-        from .errors import MlgateError
-
-        try:
-            self._report.write(self.report_path())
-        except MlgateError as exc:
-            self._write_error = exc
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-            return
-        if self._report.failed() and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
-        tr = terminalreporter
-        tr.section("mlgate")
-        tr.write_line(
-            f"seed={self.gate_config.seed}  mode={self.gate_config.mode}  fail-on={self.gate_config.fail_on}"
-        )
-        if self._error is not None:
-            tr.write_line(f"gate ERROR: {self._error}", red=True, bold=True)
-            return
-        if self._report is None:
-            tr.write_line("gate not run: all of its checks were deselected", yellow=True)
-            return
-        from .report.table import plain, rows
-
-        tr.write_line(plain(rows([c.to_dict() for c in self._report.checks])))
-        colour = {"promote": "green", "keep": "yellow", "reject": "red"}[self._report.decision]
-        tr.write_line(f"decision: {self._report.summary}", **{colour: True, "bold": True})
-        if self._write_error is not None:
-            tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
-        else:
-            tr.write_line(f"report: {self.report_path()}")
-
-
-class GateFile(pytest.File):
-    """The config file, as the parent of the check items (so node ids read `mlgate.yaml::compare:auc`)."""
-
-    def collect(self) -> Iterator[pytest.Item]:
-        return iter(())
-
-
-class GateItem(pytest.Item):
-    """One configured check, run as a test so that JUnit XML lists it."""
-
-    def __init__(self, *, session_state: GateSession, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.state = session_state
-        self.add_marker("mlgate")
-
-    def runtest(self) -> None:
-        report = self.state.report()
-        check = next((c for c in report.checks if c.id == self.name), None)
-        if check is None:
-            raise GateItemError(f"{self.name}: the gate produced no result for this check")
-        self._record(check)
-        fail_on = self.state.gate_config.fail_on
-        if check.status in ("fail", "error"):
-            if fail_on == "never":
-                pytest.xfail(f"{check.status.upper()} (fail-on=never): {check.message}")
-            raise GateItemError(self._explain(check))
-        if check.status == "inconclusive":
-            if fail_on == "keep":
-                raise GateItemError(
-                    self._explain(check) + "\n\nfail-on=keep makes an inconclusive check fail."
-                )
-            pytest.skip(f"inconclusive: {check.message}")
-
-    def _record(self, check: CheckResult) -> None:
-        for key, value in check.to_dict().items():
-            if key not in ("id", "message") and value is not None:
-                self.user_properties.append((f"mlgate.{key}", value))
-
-    @staticmethod
-    def _explain(check: CheckResult) -> str:
-        from .report.table import plain, rows
-
-        lines = [f"{check.id}: {check.status.upper()} — {check.message}", "", plain(rows([check.to_dict()]))]
-        if check.underpowered and check.n_needed:
-            lines += ["", f"Fix: raise n to ≈ {check.n_needed:,} or widen the margin."]
-        elif check.status == "error":
-            lines += ["", "Fix: the check could not be computed; a gate that cannot measure never passes."]
-        return "\n".join(lines)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        from .errors import MlgateError
-
-        if isinstance(excinfo.value, (GateItemError, MlgateError)):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style=style))
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"mlgate {self.name}"
-
-
-class GateItemError(Exception):
-    """A check that failed; its message is the whole report (no traceback)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BINARY_CONFIG, binary_frame, write_config, write_csv
+from gate_data import BINARY_CONFIG, binary_frame, write_config_text, write_csv
 
 from pytest_mlgate.cli import main
 
@@ -34,7 +34,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 def gate(tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Write CONFIG as mlgate.yaml in tmp_path and run `mlgate gate -c` on it."""
-    path = write_config(tmp_path, config)
+    path = write_config_text(tmp_path, config)
     return run(["gate", "-c", str(path)], capsys)
 
 
@@ -512,7 +512,7 @@ def test_no_config_in_the_current_directory(
 def test_validate_config_reports_an_unknown_metric(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_config(tmp_path, BINARY_CONFIG.replace("roc_auc", "roc_acu"))
+    path = write_config_text(tmp_path, BINARY_CONFIG.replace("roc_auc", "roc_acu"))
 
     code, err = run(["validate-config", str(path)], capsys)
 

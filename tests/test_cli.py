@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from conftest import BINARY_CONFIG, binary_frame, write_config, write_csv
+from gate_data import BINARY_CONFIG, binary_frame, write_config_text, write_csv
 
 from pytest_mlgate.cli import main
 
@@ -24,7 +24,7 @@ def _gate_dir(tmp_path: Path, *, candidate: float, baseline: float, identical: b
     if identical:
         frame["base"] = frame["cand"]
     write_csv(frame, tmp_path / "data.csv")
-    return write_config(tmp_path, BINARY_CONFIG)
+    return write_config_text(tmp_path, BINARY_CONFIG)
 
 
 def _load_report(path: Path) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def test_seed_override_is_recorded(tmp_path: Path) -> None:
 
 
 def test_validate_config_accepts_a_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, BINARY_CONFIG)
+    config = write_config_text(tmp_path, BINARY_CONFIG)
 
     code = main(["validate-config", str(config)])
 
@@ -142,7 +142,7 @@ def test_validate_config_accepts_a_valid_file(tmp_path: Path, capsys: pytest.Cap
 def test_validate_config_finds_mlgate_yaml_in_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_config(tmp_path, BINARY_CONFIG)
+    write_config_text(tmp_path, BINARY_CONFIG)
     monkeypatch.chdir(tmp_path)
 
     assert main(["validate-config"]) == 0

@@ -54,17 +54,23 @@ def measure(rows: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child)))
         return 0
-    print(f"{'rows':>10}  {'accuracy':>9}  {'f1':>7}  {'log_loss':>9}  {'roc_auc':>8}  {'total s':>8}  "
-          f"{'rows/s':>11}  {'peak MiB':>9}  {'RSS MiB':>8}")
+    print(
+        f"{'rows':>10}  {'accuracy':>9}  {'f1':>7}  {'log_loss':>9}  {'roc_auc':>8}  {'total s':>8}  "
+        f"{'rows/s':>11}  {'peak MiB':>9}  {'RSS MiB':>8}"
+    )
     for rows in args.rows:
-        done = subprocess.run([sys.executable, __file__, "--child", str(rows)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", str(rows)], capture_output=True, text=True, check=True
+        )
         r = json.loads(done.stdout)
         print(
             f"{rows:>10,}  {r['accuracy']:>9.3f}  {r['f1']:>7.3f}  {r['log_loss']:>9.3f}  {r['roc_auc']:>8.3f}  "

@@ -19,8 +19,12 @@ def best(args: list[str], cwd: Path) -> float:
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=cwd,
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+            cwd=cwd,
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -36,9 +40,13 @@ def main() -> int:
         "import pytest_mlgate.plugin; t = time.perf_counter() - t; "
         "print(f'{t * 1000:.2f} ms', sorted(set(sys.modules) - before))"
     )
-    modules = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
-    print(f"pytest on one test, best of {RUNS}: with plugin {with_plugin * 1000:.0f} ms, "
-          f"without {without * 1000:.0f} ms, difference {(with_plugin - without) * 1000:+.0f} ms")
+    modules = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    print(
+        f"pytest on one test, best of {RUNS}: with plugin {with_plugin * 1000:.0f} ms, "
+        f"without {without * 1000:.0f} ms, difference {(with_plugin - without) * 1000:+.0f} ms"
+    )
     print(f"importing the plugin after pytest: {modules}")
     return 0
 

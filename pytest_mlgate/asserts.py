@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import norm
 
 from .errors import ConfigError, DataError, GateFailure
 from .report.table import fmt, fmt_delta, plain
-from .stats.decision import Mode, Verdict, decide, judge_threshold
+from .stats.decision import POWER, Mode, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
 from .stats.paired import compare as _compare
 from .stats.paired import compare_callable, estimate
@@ -141,9 +142,8 @@ def _assert_comparison(
         verdict = f"{result.metric} of the candidate is confidently worse than the baseline by more than margin {margin:g}."
         fix = "Fix: the candidate regresses; investigate it rather than the test."
     elif mode == "superiority":
-        verdict = (
-            f"{result.metric} of the candidate is not shown better than the baseline by more than {gain:g}."
-        )
+        more = f" by more than {gain:g}" if gain else ""
+        verdict = f"{result.metric} of the candidate is not shown better than the baseline{more}."
         fix = _fix_for_gain(result, gain)
     else:
         verdict = f"{result.metric} of the candidate is not shown within margin {margin:g} of the baseline."
@@ -163,8 +163,13 @@ def _fix_for_gain(result: Comparison, gain: float) -> str:
             f"Fix: the observed Δ {fmt_delta(result.oriented_delta)} does not exceed the required gain; more data "
             "will not help unless the true gain is larger. Use assert_not_worse to accept a tie."
         )
-    n_needed = math.ceil(result.n * (half / surplus) ** 2) + 1
-    return f"Fix: raise n to ≈ {n_needed:,} to show a gain of this size, or lower `gain`."
+    # Rows for 80% power if the true gain were the observed one: the MDE scales as 1/sqrt(n).
+    mde = half * (1.0 + float(norm.ppf(POWER)) / float(norm.ppf(0.5 + result.confidence / 2.0)))
+    n_needed = math.ceil(result.n * (mde / surplus) ** 2)
+    return (
+        f"Fix: raise n to ≈ {n_needed:,} (80% power if the true gain is {fmt_delta(result.oriented_delta)}), "
+        "or lower `gain`."
+    )
 
 
 def _assert_limit(

@@ -480,6 +480,12 @@ def _check_metric_names(
     for metric in metrics:
         at = _where(("metrics", metric.name), lines, where)
         if metric.callable is not None:
+            for limit in ("min", "max"):
+                if getattr(metric, limit) is not None:
+                    raise ConfigError(
+                        f"{at}: `metrics.{metric.name}.{limit}` must be left out: absolute limits need a "
+                        "built-in metric, whose interval the gate knows how to compute for one model"
+                    )
             if ":" not in metric.callable:
                 raise ConfigError(
                     f"{at}: `metrics.{metric.name}.callable`={metric.callable!r} must look like 'module:function'"

@@ -133,15 +133,6 @@ def _compare(config: GateConfig, data: EvalData, metric: MetricConfig) -> Compar
 def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -> CheckResult:
     check_id = f"threshold:{metric.name}"
     limits = {"min": metric.min, "max": metric.max}
-    if metric.callable is not None:
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="error",
-            metric=metric.name,
-            message="absolute min/max limits are supported for built-in metrics only",
-            threshold=limits,
-        )
     try:
         _, cand, _ = _arrays(data, metric)
         est = estimate(

@@ -59,8 +59,12 @@ def mlgate(request: pytest.FixtureRequest) -> SimpleNamespace:
 
     from . import asserts
 
-    seed = option(request.config, "mlgate_seed")
-    seed = 0 if seed is None else int(seed)
+    session: GateSession | None = request.config.pluginmanager.get_plugin(SESSION_KEY)
+    if session is not None:
+        seed = session.gate_config.seed
+    else:
+        given = option(request.config, "mlgate_seed")
+        seed = 0 if given is None else int(given)
     names = ("compare", "assert_better", "assert_not_worse", "assert_at_least", "assert_at_most")
     return SimpleNamespace(seed=seed, **{n: partial(getattr(asserts, n), seed=seed) for n in names})
 

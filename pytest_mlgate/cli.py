@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("which", choices=("config", "report"))
 
     sub.add_parser("metrics", help="list the built-in metrics")
+
+    profile = sub.add_parser("profile", help="write a reference profile (and a starting data contract)")
+    profile.add_argument("data", type=Path, help="CSV or Parquet file, read in chunks")
+    profile.add_argument("-o", "--output", type=Path, default=Path("profile.json"), help="profile JSON path")
+    profile.add_argument("--columns", nargs="+", help="columns to profile (default: all)")
+    profile.add_argument(
+        "--contract", type=Path, help="also write an inferred `validation:` contract (YAML) here"
+    )
+    profile.add_argument("--chunk-rows", type=int, default=200_000, help="rows per chunk (memory bound)")
     return parser
 
 
@@ -177,12 +186,41 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_profile(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .io.tables import iter_table_chunks
+    from .profile import build_profile, infer_contract
+
+    if args.chunk_rows < 1:
+        raise ConfigError(f"`--chunk-rows`={args.chunk_rows} must be >= 1")
+    profile = build_profile(
+        lambda: iter_table_chunks(args.data, rows=args.chunk_rows),
+        columns=args.columns,
+        source=str(args.data),
+    )
+    profile.write(args.output)
+    kinds = ", ".join(f"{name} ({col.kind})" for name, col in profile.columns.items())
+    print(f"profiled {profile.rows:,} rows of {args.data}: {kinds}")
+    print(f"profile: {args.output}")
+    if args.contract:
+        contract = {"validation": infer_contract(profile)}
+        header = "# A starting data contract inferred from the reference data: edit it, then reference it\n"
+        header += "# from mlgate.yaml as `validation: {contract: " + args.contract.name + "}`.\n"
+        args.contract.write_text(
+            header + yaml.safe_dump(contract, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        print(f"contract: {args.contract}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "gate": _cmd_gate,
     "validate-config": _cmd_validate,
     "report": _cmd_report,
     "schema": _cmd_schema,
     "metrics": _cmd_metrics,
+    "profile": _cmd_profile,
 }
 
 

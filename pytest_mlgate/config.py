@@ -95,9 +95,7 @@ _SCHEMA: dict[str, Key] = {
             ),
         },
     ),
-    "candidate": Key(
-        "object", "Where the candidate's predictions come from.", required=True, children=_SOURCE
-    ),
+    "candidate": Key("object", "Where the candidate's predictions come from.", children=_SOURCE),
     "baseline": Key("object", "Where the production model's predictions come from.", children=_SOURCE),
     "positive_label": Key("scalar", "The positive class of a binary task (default 1 or True)."),
     "labels": Key(
@@ -135,10 +133,144 @@ _SCHEMA: dict[str, Key] = {
     "metrics": Key(
         "object",
         "Metrics to compare, by name (see `mlgate metrics`), each with margin, gain, min and max.",
-        required=True,
         values=Key("object", "One metric's limits.", children=_METRIC),
     ),
+    "drift": Key(
+        "object",
+        "Drift of the current data against a reference (data file or `mlgate profile` JSON).",
+        children={
+            "reference": Key("string", "Reference data (CSV/Parquet) or profile (.json).", required=True),
+            "current": Key("string", "Current data (default: `data.path`)."),
+            "columns": Key("array", "Columns to compare (default: every reference column).", items="string"),
+            "prediction": Key("string", "A score column present in both, for prediction drift."),
+            "psi_warn": Key("number", "PSI at which a significant drift warns.", minimum=0, default=0.1),
+            "psi_fail": Key("number", "PSI at which a significant drift fails.", minimum=0, default=0.25),
+            "js": Key(
+                "number", "Jensen–Shannon (bits) at which a significant drift warns.", minimum=0, default=0.1
+            ),
+            "w1": Key(
+                "number", "W1/σ_ref at which a significant numeric drift warns.", minimum=0, default=0.1
+            ),
+            "share_change": Key(
+                "number",
+                "Change of any bin's share at which a significant drift warns.",
+                minimum=0,
+                default=0.05,
+            ),
+            "q": Key(
+                "number", "Benjamini–Hochberg FDR level.", minimum=0, maximum=1, exclusive=True, default=0.05
+            ),
+            "max_share": Key(
+                "number", "Largest share of drifted columns that passes.", minimum=0, maximum=1, default=0.3
+            ),
+        },
+    ),
+    "validation": Key(
+        "object",
+        "A data contract for the current data.",
+        children={
+            "contract": Key("string", "YAML file with this section's keys (inline keys override it)."),
+            "data": Key("string", "Table to validate (default: `data.path`)."),
+            "row_count": Key(
+                "object",
+                "Bounds on the number of rows.",
+                children={
+                    "min": Key("integer", "Fewest rows.", minimum=0),
+                    "max": Key("integer", "Most rows.", minimum=0),
+                },
+            ),
+            "duplicates": Key(
+                "object",
+                "Duplicate rows.",
+                children={
+                    "max_fraction": Key("number", "Largest share of duplicate rows.", minimum=0, maximum=1)
+                },
+            ),
+            "strict": Key("boolean", "Fail on columns the contract does not list.", default=False),
+            "now": Key("string", "Reference time for freshness (ISO 8601; default: the clock, UTC)."),
+            "columns": Key(
+                "object",
+                "Rules per column.",
+                values=Key(
+                    "object",
+                    "One column's rules.",
+                    children={
+                        "dtype": Key(
+                            "string",
+                            "Expected type.",
+                            enum=("numeric", "integer", "categorical", "string", "boolean", "datetime"),
+                        ),
+                        "required": Key("boolean", "The column must exist.", default=True),
+                        "allowed": Key("array", "Allowed values.", items="scalar"),
+                        "min": Key("number", "Smallest allowed value."),
+                        "max": Key("number", "Largest allowed value."),
+                        "max_null_fraction": Key(
+                            "number", "Largest share of nulls.", minimum=0, maximum=1, default=0.0
+                        ),
+                        "max_out_of_range_fraction": Key(
+                            "number",
+                            "Largest share outside `allowed`/`min`/`max`.",
+                            minimum=0,
+                            maximum=1,
+                            default=0.0,
+                        ),
+                        "max_age": Key(
+                            "string", "Freshness: newest timestamp within this age, e.g. 36h, 7d."
+                        ),
+                    },
+                ),
+            ),
+        },
+    ),
+    "fairness": Key(
+        "object",
+        "Per-group metrics and their disparity (binary tasks).",
+        children={
+            "sensitive": Key(
+                "array",
+                "Sensitive columns; several give intersectional groups.",
+                required=True,
+                items="string",
+            ),
+            "metrics": Key("array", "Per-group metrics (fairlearn names).", items="string"),
+            "max_difference": Key(
+                "number", "Largest allowed max−min disparity (on the upper bound).", minimum=0, default=0.1
+            ),
+            "min_ratio": Key(
+                "number", "Smallest allowed min/max ratio (on the lower bound).", minimum=0, maximum=1
+            ),
+            "four_fifths": Key(
+                "boolean", "Apply the four-fifths rule to selection_rate's ratio bound.", default=False
+            ),
+            "max_regression": Key(
+                "number",
+                "Largest allowed growth of disparity over the baseline's (upper bound).",
+                minimum=0,
+                default=0.02,
+            ),
+            "min_group_size": Key("integer", "Smaller groups are insufficient_data.", minimum=1, default=30),
+            "max_half_width": Key(
+                "number", "Wider per-group intervals are insufficient_data.", minimum=0, default=0.1
+            ),
+            "missing": Key(
+                "string",
+                "NaN in a sensitive column: its own group, or an error.",
+                enum=("group", "error"),
+                default="group",
+            ),
+        },
+    ),
 }
+
+FAIRNESS_METRICS = (
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "accuracy",
+    "precision",
+)
 
 
 def json_schema() -> dict[str, Any]:
@@ -223,12 +355,68 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class DriftConfig:
+    reference: Path
+    current: Path | None = None
+    columns: tuple[str, ...] | None = None
+    prediction: str | None = None
+    psi_warn: float | None = 0.1
+    psi_fail: float | None = 0.25
+    js: float | None = 0.1
+    w1: float | None = 0.1
+    share_change: float | None = 0.05
+    q: float = 0.05
+    max_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    name: str
+    dtype: str | None = None
+    required: bool = True
+    allowed: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    max_null_fraction: float = 0.0
+    max_out_of_range_fraction: float = 0.0
+    max_age_seconds: float | None = None
+    max_age: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    data: Path | None = None
+    row_min: int | None = None
+    row_max: int | None = None
+    max_duplicate_fraction: float | None = None
+    strict: bool = False
+    now: str | None = None
+    columns: tuple[ColumnRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class FairnessConfig:
+    sensitive: tuple[str, ...]
+    metrics: tuple[str, ...] = ("selection_rate", "true_positive_rate", "false_positive_rate")
+    max_difference: float | None = 0.1
+    min_ratio: float | None = None
+    four_fifths: bool = False
+    max_regression: float | None = 0.02
+    min_group_size: int = 30
+    max_half_width: float = 0.1
+    missing: str = "group"
+
+
+@dataclass(frozen=True)
 class GateConfig:
     task: Task
     data: DataConfig
-    candidate: Source
+    candidate: Source | None
     baseline: Source | None
     metrics: tuple[MetricConfig, ...]
+    drift: DriftConfig | None = None
+    validation: ValidationConfig | None = None
+    fairness: FairnessConfig | None = None
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -426,7 +614,7 @@ def _build(
         )
 
     metrics = []
-    for name, spec in raw["metrics"].items():
+    for name, spec in (raw.get("metrics") or {}).items():
         spec = spec or {}
         metrics.append(
             MetricConfig(
@@ -440,12 +628,21 @@ def _build(
                 needs=spec.get("needs"),
             )
         )
-    if not metrics:
-        raise ConfigError(f"{_where(('metrics',), lines, where)}: `metrics` must name at least one metric")
+    sections = [k for k in ("metrics", "drift", "validation", "fairness") if raw.get(k)]
+    if not sections:
+        raise ConfigError(
+            f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`"
+        )
     _check_metric_names(metrics, task, lines, where)
     data = raw["data"]
     candidate = source("candidate")
-    assert candidate is not None  # required by the schema
+    if candidate is None and "baseline" in raw:
+        raise ConfigError(f"{where}: `baseline` needs a `candidate` to compare with")
+    needs_candidate = [k for k in ("metrics", "fairness") if raw.get(k)]
+    if candidate is None and needs_candidate:
+        raise ConfigError(
+            f"{where}: missing required key `candidate`: `{needs_candidate[0]}` compares its predictions"
+        )
     canonical = json.dumps(raw, sort_keys=True, default=str).encode()
     return GateConfig(
         task=task,
@@ -458,6 +655,9 @@ def _build(
         candidate=candidate,
         baseline=source("baseline"),
         metrics=tuple(metrics),
+        drift=_drift(raw.get("drift"), resolve),
+        validation=_validation(raw.get("validation"), resolve, lines, where),
+        fairness=_fairness(raw.get("fairness"), task, lines, where),
         positive_label=raw.get("positive_label"),
         labels=tuple(raw["labels"]) if "labels" in raw else None,
         threshold=float(raw.get("threshold", 0.5)),
@@ -505,3 +705,136 @@ def _check_metric_names(
                 f"{at}: metric `{metric.name}` does not apply to a {task} task "
                 f"(it is for {', '.join(sorted(spec.tasks))})"
             )
+
+
+# --- data-check sections --------------------------------------------------------------------
+
+
+def _drift(raw: Mapping[str, Any] | None, resolve: Any) -> DriftConfig | None:
+    if not raw:
+        return None
+    return DriftConfig(
+        reference=resolve(raw["reference"]),
+        current=resolve(raw["current"]) if "current" in raw else None,
+        columns=tuple(raw["columns"]) if "columns" in raw else None,
+        prediction=raw.get("prediction"),
+        psi_warn=raw.get("psi_warn", 0.1),
+        psi_fail=raw.get("psi_fail", 0.25),
+        js=raw.get("js", 0.1),
+        w1=raw.get("w1", 0.1),
+        share_change=raw.get("share_change", 0.05),
+        q=float(raw.get("q", 0.05)),
+        max_share=float(raw.get("max_share", 0.3)),
+    )
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_age(text: str) -> float | None:
+    """``"36h"`` -> seconds; None when the text is not ``<number><s|m|h|d|w>``."""
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in _AGE_UNITS:
+        return None
+    try:
+        value = float(text[:-1])
+    except ValueError:
+        return None
+    return value * _AGE_UNITS[text[-1]] if value >= 0 and math.isfinite(value) else None
+
+
+def _validation(
+    raw: Mapping[str, Any] | None, resolve: Any, lines: Mapping[tuple[str, ...], int], where: str
+) -> ValidationConfig | None:
+    if not raw:
+        return None
+    merged: dict[str, Any] = {}
+    if "contract" in raw:
+        contract_path = resolve(raw["contract"])
+        try:
+            contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"`validation.contract`: file `{contract_path}` does not exist") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(
+                f"`validation.contract`: `{contract_path}` is not readable YAML: {exc}"
+            ) from None
+        if isinstance(contract, dict) and "validation" in contract:
+            contract = contract["validation"]
+        if not isinstance(contract, dict):
+            raise ConfigError(
+                f"`validation.contract`: `{contract_path}` must hold a mapping of contract keys"
+            )
+        _validate(contract, _SCHEMA["validation"].children or {}, ("validation",), {}, str(contract_path))
+        merged.update(contract)
+    inline = {k: v for k, v in raw.items() if k != "contract"}
+    columns = {**(merged.get("columns") or {}), **(inline.get("columns") or {})}
+    merged.update(inline)
+    merged["columns"] = columns
+    rules = []
+    for name, spec in (merged.get("columns") or {}).items():
+        spec = spec or {}
+        age = spec.get("max_age")
+        seconds = None
+        if age is not None:
+            seconds = parse_age(str(age))
+            if seconds is None:
+                at = _where(("validation", "columns", str(name), "max_age"), lines, where)
+                raise ConfigError(
+                    f"{at}: `validation.columns.{name}.max_age`={age!r} must look like 30m, 36h or 7d"
+                )
+        rules.append(
+            ColumnRule(
+                name=str(name),
+                dtype=spec.get("dtype"),
+                required=bool(spec.get("required", True)),
+                allowed=tuple(spec["allowed"]) if "allowed" in spec else None,
+                min=spec.get("min"),
+                max=spec.get("max"),
+                max_null_fraction=float(spec.get("max_null_fraction", 0.0)),
+                max_out_of_range_fraction=float(spec.get("max_out_of_range_fraction", 0.0)),
+                max_age_seconds=seconds,
+                max_age=None if age is None else str(age),
+            )
+        )
+    rows = merged.get("row_count") or {}
+    return ValidationConfig(
+        data=resolve(merged["data"]) if "data" in merged else None,
+        row_min=rows.get("min"),
+        row_max=rows.get("max"),
+        max_duplicate_fraction=(merged.get("duplicates") or {}).get("max_fraction"),
+        strict=bool(merged.get("strict", False)),
+        now=merged.get("now"),
+        columns=tuple(rules),
+    )
+
+
+def _fairness(
+    raw: Mapping[str, Any] | None, task: str, lines: Mapping[tuple[str, ...], int], where: str
+) -> FairnessConfig | None:
+    if not raw:
+        return None
+    at = _where(("fairness",), lines, where)
+    if task != "binary":
+        raise ConfigError(f"{at}: `fairness` needs `task: binary` (per-group rates of a yes/no decision)")
+    if not raw["sensitive"]:
+        raise ConfigError(f"{at}: `fairness.sensitive` must name at least one column")
+    metrics = tuple(raw.get("metrics", FairnessConfig.metrics))
+    for metric in metrics:
+        if metric not in FAIRNESS_METRICS:
+            close = difflib.get_close_matches(metric, FAIRNESS_METRICS, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            raise ConfigError(
+                f"{at}: `fairness.metrics` has unknown metric `{metric}`{hint} (known: {', '.join(FAIRNESS_METRICS)})"
+            )
+    return FairnessConfig(
+        sensitive=tuple(raw["sensitive"]),
+        metrics=metrics,
+        max_difference=raw.get("max_difference", 0.1),
+        min_ratio=raw.get("min_ratio"),
+        four_fifths=bool(raw.get("four_fifths", False)),
+        max_regression=raw.get("max_regression", 0.02),
+        min_group_size=int(raw.get("min_group_size", 30)),
+        max_half_width=float(raw.get("max_half_width", 0.1)),
+        missing=raw.get("missing", "group"),
+    )

@@ -57,11 +57,12 @@ class EvalData:
     y: NDArray[Any]
     """Class codes 0..K-1 (1 = positive for binary), or float targets."""
     classes: tuple[str, ...]
-    candidate: Predictions
+    candidate: Predictions | None
     baseline: Predictions | None
     data_path: Path
     data_sha256: str
-    notes: tuple[str, ...] = field(default=())
+    frame: pd.DataFrame = field(repr=False)
+    """The evaluation table itself, for the data checks."""
 
     @property
     def n(self) -> int:
@@ -77,13 +78,18 @@ def load(config: GateConfig) -> EvalData:
     target = config.data.target
     _require_columns(frame, [target], f"data file `{config.data.path.name}`", "data.target")
     raw_y = frame[target]
-    _reject_missing(raw_y, f"target column `{target}`")
     sources = [s for s in (config.candidate, config.baseline) if s is not None]
-    if config.task == "regression":
-        y: NDArray[Any] = _finite_floats(raw_y, f"target column `{target}`")
+    classes: tuple[str, ...] = ()
+    if not sources:
+        # Data checks only: the target is a column like any other.
+        y: NDArray[Any] = raw_y.to_numpy()
+        preds: list[Predictions] = []
+    elif config.task == "regression":
+        _reject_missing(raw_y, f"target column `{target}`")
+        y = _finite_floats(raw_y, f"target column `{target}`")
         preds = [_regression_predictions(config, frame, s) for s in sources]
-        classes: tuple[str, ...] = ()
     else:
+        _reject_missing(raw_y, f"target column `{target}`")
         y_text = raw_y.astype(str).to_numpy()
         models = {s.role: _model(s) for s in sources if s.model is not None}
         classes, y = _encode_target(config, y_text, sources, models)
@@ -92,10 +98,11 @@ def load(config: GateConfig) -> EvalData:
         task=config.task,
         y=y,
         classes=classes,
-        candidate=preds[0],
+        candidate=preds[0] if preds else None,
         baseline=preds[1] if len(preds) > 1 else None,
         data_path=config.data.path,
         data_sha256=file_sha256(config.data.path),
+        frame=frame,
     )
 
 

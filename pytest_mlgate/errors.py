@@ -29,3 +29,7 @@ class GateFailure(MlgateError, AssertionError):
     """A gate assertion failed; the message holds the verdict, the table and the fix."""
 
     exit_code = 1
+
+
+class MlgateWarning(UserWarning):
+    """A check passed with a warning (for example a drift below the failing level)."""

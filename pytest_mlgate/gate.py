@@ -54,6 +54,7 @@ def run_gate(config: GateConfig) -> GateReport:
         checks += [_comparison_check(m, c, d, config) for (m, c), d in zip(compared, decisions, strict=True)]
     order = {m.name: i for i, m in enumerate(config.metrics)}
     checks.sort(key=lambda c: (order.get(c.metric, len(order)), c.kind != "comparison"))
+    checks += _data_checks(config, data)
     decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
     return GateReport(
         decision=decision,
@@ -65,6 +66,45 @@ def run_gate(config: GateConfig) -> GateReport:
         provenance=_provenance(config, data),
         summary=summary,
     )
+
+
+def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
+    from .io.tables import read_table
+
+    checks: list[CheckResult] = []
+    if config.drift is not None:
+        from .checks.drift import run_drift
+
+        current = (
+            data.frame
+            if config.drift.current is None
+            else read_table(config.drift.current, what="drift current")
+        )
+        checks += run_drift(config.drift, current, config.data.target)
+    if config.validation is not None:
+        from .checks.validation import run_validation
+
+        table = (
+            data.frame
+            if config.validation.data is None
+            else read_table(config.validation.data, what="validation")
+        )
+        checks += run_validation(config.validation, table)
+    if config.fairness is not None:
+        from .checks.fairness import run_fairness
+
+        assert data.candidate is not None and data.candidate.labels is not None  # config requires a candidate
+        checks += run_fairness(
+            config.fairness,
+            data.frame,
+            np.asarray(data.y, dtype=np.intp),
+            data.candidate.labels,
+            data.baseline.labels if data.baseline is not None else None,
+            seed=config.seed,
+            n_boot=config.n_boot,
+            confidence=config.confidence,
+        )
+    return checks
 
 
 def _guard(
@@ -94,6 +134,7 @@ def _arrays(
         needs = METRICS[metric.name].needs
     else:
         needs = metric.needs or "labels"
+    assert data.candidate is not None  # metrics require a candidate (config)
     cand = data.candidate.for_needs(needs, metric.name)
     base = data.baseline.for_needs(needs, metric.name) if data.baseline is not None else None
     return needs, cand, base
@@ -213,7 +254,7 @@ def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decisi
         return "reject", f"REJECT: {names}"
     if not checks:
         return "keep", "KEEP: nothing was measured (no baseline and no min/max limits)"
-    open_checks = [c for c in checks if c.status != "pass"]
+    open_checks = [c for c in checks if c.status not in ("pass", "warn")]
     if open_checks:
         underpowered = [c for c in open_checks if c.underpowered]
         if underpowered:
@@ -221,9 +262,11 @@ def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decisi
             names = ", ".join(c.metric for c in underpowered)
             return "keep", f"KEEP: UNDERPOWERED on {names}; need n ≈ {need:,}"
         return "keep", "KEEP: not shown better on " + ", ".join(c.id for c in open_checks)
+    warned = [c.id for c in checks if c.status == "warn"]
+    note = f" ({len(warned)} warning(s): {', '.join(warned[:5])})" if warned else ""
     if not has_baseline:
-        return "promote", "PROMOTE: no baseline; every absolute limit holds on its interval"
-    return "promote", f"PROMOTE: all {len(checks)} checks pass"
+        return "promote", f"PROMOTE: no baseline; every check passes on its interval{note}"
+    return "promote", f"PROMOTE: all {len(checks)} checks pass{note}"
 
 
 def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any, Any], float]:
@@ -264,7 +307,7 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
     import scipy
 
     return {
-        "candidate": data.candidate.identity,
+        "candidate": data.candidate.identity if data.candidate is not None else None,
         "baseline": data.baseline.identity if data.baseline is not None else None,
         "data": {
             "path": str(data.data_path),

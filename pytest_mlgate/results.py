@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject"]
@@ -29,7 +29,7 @@ class CheckResult:
     """One check's outcome. ``value`` is the candidate's, ``baseline`` the baseline's."""
 
     id: str
-    kind: Literal["comparison", "threshold"]
+    kind: Literal["comparison", "threshold", "drift", "validation", "fairness"]
     status: Status
     metric: str
     message: str
@@ -48,6 +48,8 @@ class CheckResult:
     underpowered: bool = False
     n_needed: int | None = None
     mde: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific figures: per-group rates, per-rule violations, drift statistics."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +72,7 @@ class CheckResult:
             "underpowered": self.underpowered,
             "n_needed": self.n_needed,
             "mde": _num(self.mde),
+            "details": _clean(self.details),
         }
 
     def __str__(self) -> str:
@@ -125,6 +128,24 @@ class GateReport:
         lines = [f"Gate decision: {self.decision.upper()} ({self.mode}, {self.confidence:.0%} intervals)"]
         lines += [f"  {c}" for c in self.checks]
         return "\n".join(lines)
+
+
+def _clean(value: Any) -> Any:
+    """Details as strict JSON: tuples to lists, NaN/inf to null, numpy scalars to Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) or hasattr(value, "dtype"):
+        as_float = float(value)
+        if hasattr(value, "dtype") and value.dtype.kind in "iu":
+            return int(value)
+        return _num(as_float)
+    return str(value)
 
 
 def _num(x: float | None) -> float | None:

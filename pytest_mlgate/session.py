@@ -6,13 +6,19 @@ flag pays for none of this.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .errors import MlgateWarning
 from .options import FAIL_ON_CHOICES, option
+
+SECTIONS = ("drift", "validation", "fairness")
+"""Data-check sections: one test item each, covering all of the section's checks."""
+_SEVERITY = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -86,7 +92,7 @@ class GateSession:
                 ids.append(f"compare:{metric.name}")
             if metric.min is not None or metric.max is not None:
                 ids.append(f"threshold:{metric.name}")
-        return ids
+        return ids + [name for name in SECTIONS if getattr(self.gate_config, name) is not None]
 
     def report_path(self) -> Path:
         explicit = option(self.pytest_config, "mlgate_report")
@@ -168,35 +174,52 @@ class GateItem(pytest.Item):
 
     def runtest(self) -> None:
         report = self.state.report()
-        check = next((c for c in report.checks if c.id == self.name), None)
-        if check is None:
+        section = self.name in SECTIONS
+        checks = [
+            c for c in report.checks if c.id == self.name or (section and c.id.startswith(self.name + ":"))
+        ]
+        if not checks:
             raise GateItemError(f"{self.name}: the gate produced no result for this check")
-        self._record(check)
+        self._record(checks)
+        worst = max((c.status for c in checks), key=lambda s: _SEVERITY[s])
         fail_on = self.state.gate_config.fail_on
-        if check.status in ("fail", "error"):
+        open_checks = [c for c in checks if c.status != "pass"]
+        if worst in ("fail", "error"):
             if fail_on == "never":
-                pytest.xfail(f"{check.status.upper()} (fail-on=never): {check.message}")
-            raise GateItemError(self._explain(check))
-        if check.status == "inconclusive":
+                pytest.xfail(f"{worst.upper()} (fail-on=never): " + "; ".join(c.message for c in open_checks))
+            raise GateItemError(self._explain(open_checks))
+        if worst == "inconclusive":
             if fail_on == "keep":
                 raise GateItemError(
-                    self._explain(check) + "\n\nfail-on=keep makes an inconclusive check fail."
+                    self._explain(open_checks) + "\n\nfail-on=keep makes an inconclusive check fail."
                 )
-            pytest.skip(f"inconclusive: {check.message}")
+            pytest.skip(
+                "inconclusive: " + "; ".join(c.message for c in open_checks if c.status == "inconclusive")
+            )
+        for c in open_checks:
+            warnings.warn(MlgateWarning(f"{c.id}: {c.message}"), stacklevel=1)
 
-    def _record(self, check: CheckResult) -> None:
-        for key, value in check.to_dict().items():
-            if key not in ("id", "message") and value is not None:
-                self.user_properties.append((f"mlgate.{key}", value))
+    def _record(self, checks: list[CheckResult]) -> None:
+        if len(checks) == 1:
+            for key, value in checks[0].to_dict().items():
+                if key not in ("id", "message", "details") and value is not None:
+                    self.user_properties.append((f"mlgate.{key}", value))
+            return
+        for c in checks:
+            self.user_properties.append((f"mlgate.{c.id}.status", c.status))
+            if c.value is not None:
+                self.user_properties.append((f"mlgate.{c.id}.value", c.value))
 
     @staticmethod
-    def _explain(check: CheckResult) -> str:
+    def _explain(checks: list[CheckResult]) -> str:
         from .report.table import plain, rows
 
-        lines = [f"{check.id}: {check.status.upper()} — {check.message}", "", plain(rows([check.to_dict()]))]
-        if check.underpowered and check.n_needed:
-            lines += ["", f"Fix: raise n to ≈ {check.n_needed:,} or widen the margin."]
-        elif check.status == "error":
+        lines = [f"{c.id}: {c.status.upper()} — {c.message}" for c in checks]
+        lines += ["", plain(rows([c.to_dict() for c in checks]))]
+        needed = [c.n_needed for c in checks if c.underpowered and c.n_needed]
+        if needed:
+            lines += ["", f"Fix: raise n to ≈ {max(needed):,} or widen the margin."]
+        elif any(c.status == "error" for c in checks):
             lines += ["", "Fix: the check could not be computed; a gate that cannot measure never passes."]
         return "\n".join(lines)
 

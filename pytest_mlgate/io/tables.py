@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,35 @@ def table_format(path: Path, declared: str | None = None) -> str:
     raise ConfigError(
         f"cannot tell the format of `{path}` from its suffix; set `data.format` to csv or parquet"
     )
+
+
+def iter_table_chunks(
+    path: Path, declared_format: str | None = None, what: str = "data", rows: int = 200_000
+) -> Iterator[pd.DataFrame]:
+    """Read a table in chunks of ``rows`` (pyarrow batches for Parquet), for bounded memory."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataError(f"{what} file `{path}` does not exist")
+    fmt = table_format(path, declared_format)
+    try:
+        if fmt == "parquet":
+            try:
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise ConfigError(
+                    f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
+                ) from None
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+                yield batch.to_pandas()
+        else:
+            yield from pd.read_csv(path, chunksize=rows)
+    except (ConfigError, DataError):
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what} file `{path}` is empty") from None
+    except Exception as exc:
+        raise DataError(f"{what} file `{path}` could not be read as {fmt}: {exc}") from None
 
 
 def read_table(path: Path, declared_format: str | None = None, what: str = "data") -> pd.DataFrame:

@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-HEADERS = ("check", "status", "candidate", "baseline", "Δ", "interval", "n", "limit")
+HEADERS = ("check", "status", "value", "baseline", "Δ", "interval", "n", "limit")
+"""``value`` is the candidate's metric for comparisons, PSI for drift, the disparity for fairness."""
 
 
 def fmt(x: Any) -> str:
@@ -40,6 +41,22 @@ def limit_text(check: Mapping[str, Any]) -> str:
         if t.get("gain"):
             parts.append(f"g={fmt(t['gain'])}")
         return ", ".join(parts) or "m=0"
+    kind = check.get("kind")
+    if kind == "drift":
+        if "max_share" in t:
+            return f"share ≤ {fmt(t['max_share'])}"
+        return f"psi {fmt(t.get('psi_warn'))}/{fmt(t.get('psi_fail'))}"
+    if kind == "fairness":
+        if t.get("max_difference") is not None:
+            parts.append(f"diff ≤ {fmt(t['max_difference'])}")
+        if t.get("min_ratio") is not None:
+            parts.append(f"ratio ≥ {fmt(t['min_ratio'])}")
+        if t.get("max_regression") is not None and check.get("baseline") is not None:
+            parts.append(f"growth ≤ {fmt(t['max_regression'])}")
+        return ", ".join(parts)
+    if kind == "validation":
+        violations = (check.get("details") or {}).get("violations") or []
+        return f"{len(violations)} violation(s)" if violations else "contract"
     if t.get("min") is not None:
         parts.append(f"≥ {fmt(t['min'])}")
     if t.get("max") is not None:

@@ -1,0 +1,1 @@
+"""Data checks, one module per kind: each turns data + config into CheckResults."""

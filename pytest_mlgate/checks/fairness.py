@@ -1,0 +1,176 @@
+"""The fairness check: per-group rates, disparity bounds, non-regression against the baseline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..config import FairnessConfig
+from ..errors import DataError
+from ..results import CheckResult, Status
+from ..stats.groups import Disparity, disparities, group_cells
+from ..stats.rng import stream
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MISSING_GROUP = "<missing>"
+FOUR_FIFTHS = 0.8
+
+
+def group_labels(cfg: FairnessConfig, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Integer group codes and names; several sensitive columns give intersectional groups."""
+    parts = []
+    for column in cfg.sensitive:
+        if column not in frame.columns:
+            raise DataError(
+                f"`fairness.sensitive`: column `{column}` is not in the data (columns: {', '.join(map(str, frame.columns))})"
+            )
+        values = frame[column]
+        missing = values.isna().to_numpy()
+        if missing.any() and cfg.missing == "error":
+            rows = np.flatnonzero(missing)[:5].tolist()
+            raise DataError(
+                f"sensitive column `{column}` has {int(missing.sum())} missing value(s) (rows {rows}); "
+                "set `fairness.missing: group` to treat them as a group of their own"
+            )
+        text = values.astype(str).where(~missing, MISSING_GROUP)
+        parts.append(f"{column}=" + text if len(cfg.sensitive) > 1 else text)
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined + ", " + part
+    names, codes = np.unique(combined.to_numpy(dtype=str), return_inverse=True)
+    return codes.astype(np.intp), [str(n) for n in names]
+
+
+def run_fairness(
+    cfg: FairnessConfig,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    candidate: np.ndarray,
+    baseline: np.ndarray | None,
+    *,
+    seed: int,
+    n_boot: int,
+    confidence: float,
+) -> list[CheckResult]:
+    codes, names = group_labels(cfg, frame)
+    with_baseline = baseline is not None
+    cells = group_cells(codes, len(names), y, candidate, baseline if baseline is not None else candidate)
+    results = disparities(
+        cells,
+        names,
+        cfg.metrics,
+        rng=stream(seed, "fairness"),
+        n_boot=n_boot,
+        confidence=confidence,
+        min_group_size=cfg.min_group_size,
+        max_half_width=cfg.max_half_width,
+        with_baseline=with_baseline,
+    )
+    return [_judge(cfg, d, with_baseline) for d in results]
+
+
+def _judge(cfg: FairnessConfig, d: Disparity, with_baseline: bool) -> CheckResult:
+    verdicts: list[tuple[Status, str]] = []
+    sufficient = [g for g in d.groups if g.sufficient]
+    insufficient = [g for g in d.groups if not g.sufficient]
+    if len(sufficient) < 2:
+        verdicts.append(("inconclusive", f"only {len(sufficient)} group(s) have enough data to compare"))
+    else:
+        low, high = d.difference_ci
+        if cfg.max_difference is not None:
+            limit = cfg.max_difference
+            if low > limit:
+                verdicts.append(
+                    ("fail", f"difference {d.difference:.3f} CI [{low:.3f}, {high:.3f}] is above {limit}")
+                )
+            elif high <= limit:
+                verdicts.append(("pass", f"difference ≤ {limit} (upper bound {high:.3f})"))
+            else:
+                verdicts.append(("inconclusive", f"difference CI [{low:.3f}, {high:.3f}] straddles {limit}"))
+        min_ratio = cfg.min_ratio
+        if cfg.four_fifths and d.metric == "selection_rate":
+            min_ratio = max(min_ratio or 0.0, FOUR_FIFTHS)
+        if min_ratio is not None:
+            r_low, r_high = d.ratio_ci
+            if r_high < min_ratio:
+                verdicts.append(
+                    ("fail", f"ratio {d.ratio:.3f} CI [{r_low:.3f}, {r_high:.3f}] is below {min_ratio}")
+                )
+            elif r_low >= min_ratio:
+                verdicts.append(("pass", f"ratio ≥ {min_ratio} (lower bound {r_low:.3f})"))
+            else:
+                verdicts.append(
+                    ("inconclusive", f"ratio CI [{r_low:.3f}, {r_high:.3f}] straddles {min_ratio}")
+                )
+        if with_baseline and cfg.max_regression is not None and d.growth_ci is not None:
+            g_low, g_high = d.growth_ci
+            limit = cfg.max_regression
+            if g_low > limit:
+                verdicts.append(
+                    (
+                        "fail",
+                        f"disparity grew over the baseline's: growth CI [{g_low:.3f}, {g_high:.3f}] > {limit}",
+                    )
+                )
+            elif g_high <= limit:
+                verdicts.append(
+                    ("pass", f"no disparity regression (growth upper bound {g_high:.3f} ≤ {limit})")
+                )
+            else:
+                verdicts.append(
+                    ("inconclusive", f"disparity growth CI [{g_low:.3f}, {g_high:.3f}] straddles {limit}")
+                )
+    order: dict[Status, int] = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
+    status: Status = max((v[0] for v in verdicts), key=lambda s: order[s], default="inconclusive")
+    if not verdicts:
+        verdicts.append(("inconclusive", "no fairness limit is configured"))
+    message = "; ".join(text for _, text in verdicts)
+    if insufficient:
+        message += "; insufficient_data: " + ", ".join(f"{g.group} ({g.reason})" for g in insufficient)
+    return CheckResult(
+        id=f"fairness:{d.metric}",
+        kind="fairness",
+        status=status,
+        metric=d.metric,
+        message=message,
+        value=d.difference,
+        baseline=d.baseline_difference,
+        delta=None if d.baseline_difference is None else d.difference - d.baseline_difference,
+        ci=d.difference_ci,
+        n=sum(g.n for g in d.groups),
+        threshold={
+            "max_difference": cfg.max_difference,
+            "min_ratio": cfg.min_ratio,
+            "max_regression": cfg.max_regression,
+        },
+        n_boot=d.n_boot,
+        method="stratified paired cell bootstrap",
+        details=_details(d),
+    )
+
+
+def _details(d: Disparity) -> dict[str, Any]:
+    return {
+        "ratio": d.ratio,
+        "ratio_ci": list(d.ratio_ci),
+        "baseline_difference_ci": None
+        if d.baseline_difference_ci is None
+        else list(d.baseline_difference_ci),
+        "growth_ci": None if d.growth_ci is None else list(d.growth_ci),
+        "groups": [
+            {
+                "group": g.group,
+                "n": g.n,
+                "candidate": g.candidate,
+                "candidate_ci": list(g.candidate_ci),
+                "baseline": g.baseline,
+                "baseline_ci": None if g.baseline_ci is None else list(g.baseline_ci),
+                "status": "ok" if g.sufficient else "insufficient_data",
+                "reason": g.reason,
+            }
+            for g in d.groups
+        ],
+    }

@@ -1,0 +1,287 @@
+"""Reference profiles: frozen bin edges and counts per column, as a small JSON file.
+
+A profile is built in two passes over chunks of the data, so memory stays
+bounded whatever the file size: pass 1 keeps a seeded uniform sample per
+numeric column (for the quantile edges), exact moments and category counts;
+pass 2 counts every value into the frozen bins. Counts on fixed edges add
+exactly, so two profiles with the same edges merge into one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import __version__
+from .errors import DataError
+from .stats.drift import QUANTILE_GRID, numeric_counts, numeric_edges
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PROFILE_SCHEMA_VERSION = "1"
+SAMPLE_SIZE = 100_000
+"""Values per numeric column kept to place the quantile edges."""
+MAX_CATEGORIES = 50
+"""Categories kept by name; the rest of the reference is counted as "other"."""
+MAX_DISTINCT = 10_000
+"""Past this many distinct values a categorical column is an identifier: no drift on it."""
+
+Chunks = Callable[[], Iterator["pd.DataFrame"]]
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    kind: str  # "numeric" | "categorical" | "identifier"
+    dtype: str
+    count: int = 0
+    nulls: int = 0
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    edges: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    quantiles: list[float] = field(default_factory=list)
+    categories: dict[str, int] = field(default_factory=dict)
+    other: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "dtype": self.dtype,
+            "count": self.count,
+            "nulls": self.nulls,
+        }
+        if self.kind == "numeric":
+            out.update(
+                min=self.min,
+                max=self.max,
+                mean=self.mean,
+                std=self.std,
+                edges=self.edges,
+                counts=self.counts,
+                quantiles=self.quantiles,
+            )
+        elif self.kind == "categorical":
+            out.update(categories=self.categories, other=self.other)
+        return out
+
+
+@dataclass
+class Profile:
+    rows: int
+    columns: dict[str, ColumnProfile]
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "mlgate-profile",
+            "schema_version": PROFILE_SCHEMA_VERSION,
+            "mlgate": __version__,
+            "source": self.source,
+            "rows": self.rows,
+            "columns": {name: col.to_dict() for name, col in self.columns.items()},
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    def merge(self, other: Profile) -> Profile:
+        """Exact merge of two profiles built on the same edges and categories (counts add)."""
+        if set(self.columns) != set(other.columns):
+            raise DataError("profiles to merge must have the same columns")
+        merged: dict[str, ColumnProfile] = {}
+        for name, a in self.columns.items():
+            b = other.columns[name]
+            if a.kind != b.kind or a.edges != b.edges or set(a.categories) != set(b.categories):
+                raise DataError(
+                    f"profiles of column `{name}` have different bins; build them on the same edges"
+                )
+            n = a.count + b.count
+            c = ColumnProfile(
+                name, a.kind, a.dtype, count=n, nulls=a.nulls + b.nulls, edges=a.edges, quantiles=a.quantiles
+            )
+            if (
+                a.kind == "numeric"
+                and a.mean is not None
+                and b.mean is not None
+                and a.std is not None
+                and b.std is not None
+            ):
+                c.min, c.max = min(a.min or 0.0, b.min or 0.0), max(a.max or 0.0, b.max or 0.0)
+                c.mean = (a.count * a.mean + b.count * b.mean) / n
+                m2 = (a.std**2) * max(a.count - 1, 0) + (b.std**2) * max(b.count - 1, 0)
+                m2 += (a.mean - b.mean) ** 2 * a.count * b.count / n
+                c.std = math.sqrt(m2 / max(n - 1, 1))
+                c.counts = [x + y for x, y in zip(a.counts, b.counts, strict=True)]
+            c.categories = {k: a.categories[k] + b.categories[k] for k in a.categories}
+            c.other = a.other + b.other
+            merged[name] = c
+        return Profile(self.rows + other.rows, merged, self.source)
+
+
+def load_profile(path: Path) -> Profile:
+    """Read a profile JSON; a file of another kind or schema version is a DataError."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"reference profile `{path}` does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"reference profile `{path}` is not readable JSON: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("kind") != "mlgate-profile":
+        raise DataError(
+            f"`{path}` is not an mlgate profile (write one with `mlgate profile DATA -o {path.name}`)"
+        )
+    version = str(raw.get("schema_version"))
+    if version != PROFILE_SCHEMA_VERSION:
+        raise DataError(
+            f"reference profile `{path}` has schema_version {version!r}; this mlgate reads "
+            f"{PROFILE_SCHEMA_VERSION!r}. Rebuild it with `mlgate profile`"
+        )
+    try:
+        columns = {name: ColumnProfile(name=name, **spec) for name, spec in raw["columns"].items()}
+        return Profile(int(raw["rows"]), columns, raw.get("source"))
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"reference profile `{path}` is malformed: {exc}") from None
+
+
+def column_kind(series: pd.Series) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "numeric"
+    return "categorical"
+
+
+def build_profile(
+    chunks: Chunks, columns: list[str] | None = None, source: str | None = None, seed: int = 0
+) -> Profile:
+    """Two passes over ``chunks()``: sample and moments, then counts on frozen edges."""
+    rng = np.random.default_rng(seed)
+    rows = 0
+    profiles: dict[str, ColumnProfile] = {}
+    samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> (keys, values): bottom-k sample
+    sums: dict[str, list[float]] = {}  # column -> [n, mean, M2]
+    counters: dict[str, Counter[str]] = {}
+    for chunk in chunks():
+        if columns is None:
+            columns = [str(c) for c in chunk.columns]
+        missing = [c for c in columns if c not in chunk.columns]
+        if missing:
+            raise DataError(f"columns {missing!r} are not in the data to profile")
+        rows += len(chunk)
+        for name in columns:
+            series = chunk[name]
+            if name not in profiles:
+                profiles[name] = ColumnProfile(name, column_kind(series), str(series.dtype))
+            prof = profiles[name]
+            null = series.isna().to_numpy()
+            prof.nulls += int(null.sum())
+            prof.count += int((~null).sum())
+            if prof.kind == "numeric":
+                if column_kind(series) != "numeric":
+                    raise DataError(f"column `{name}` mixes numbers and text across the file; fix its type")
+                values = series.to_numpy(dtype=np.float64)[~null]
+                _update_numeric(name, values, rng, samples, sums, prof)
+            elif prof.kind == "categorical":
+                counter = counters.setdefault(name, Counter())
+                counter.update(series[~null].astype(str).tolist())
+                if len(counter) > MAX_DISTINCT:
+                    prof.kind = "identifier"
+                    counters.pop(name)
+    if columns is None or rows == 0:
+        raise DataError("the data to profile has no rows")
+    for name, prof in profiles.items():
+        if prof.kind == "numeric" and name in samples:
+            sample = samples[name][1]
+            prof.edges = [float(e) for e in numeric_edges(sample)]
+            quantiles = np.quantile(sample, QUANTILE_GRID)
+            quantiles[0], quantiles[-1] = prof.min, prof.max
+            prof.quantiles = [float(q) for q in quantiles]
+            n, mean, m2 = sums[name]
+            prof.mean, prof.std = mean, math.sqrt(m2 / (n - 1)) if n > 1 else 0.0
+        elif prof.kind == "categorical" and name in counters:
+            top = counters[name].most_common(MAX_CATEGORIES)
+            prof.categories = dict(top)
+            prof.other = prof.count - sum(prof.categories.values())
+    # Pass 2: counts on the frozen edges.
+    numeric = [p for p in profiles.values() if p.kind == "numeric" and p.min is not None]
+    if numeric:
+        totals = {p.name: np.zeros(len(p.edges) + 3, dtype=np.int64) for p in numeric}
+        for chunk in chunks():
+            for p in numeric:
+                values = chunk[p.name].to_numpy(dtype=np.float64)
+                values = values[~np.isnan(values)]
+                assert p.min is not None and p.max is not None
+                totals[p.name] += numeric_counts(values, np.asarray(p.edges), p.min, p.max)
+        for p in numeric:
+            p.counts = [int(c) for c in totals[p.name]]
+    return Profile(rows, profiles, source)
+
+
+def _update_numeric(
+    name: str,
+    values: np.ndarray,
+    rng: np.random.Generator,
+    samples: dict[str, tuple[np.ndarray, np.ndarray]],
+    sums: dict[str, list[float]],
+    prof: ColumnProfile,
+) -> None:
+    if values.size == 0:
+        return
+    if not np.isfinite(values).all():
+        raise DataError(f"column `{name}` holds inf; profiles need finite numbers")
+    prof.min = float(values.min()) if prof.min is None else min(prof.min, float(values.min()))
+    prof.max = float(values.max()) if prof.max is None else max(prof.max, float(values.max()))
+    # Chan et al.'s parallel update of count, mean and M2.
+    n_b, mean_b = values.size, float(values.mean())
+    m2_b = float(((values - mean_b) ** 2).sum())
+    n_a, mean_a, m2_a = sums.get(name, [0.0, 0.0, 0.0])
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    sums[name] = [n, mean_a + delta * n_b / n, m2_a + m2_b + delta**2 * n_a * n_b / n]
+    # Bottom-k by random keys is a uniform sample without replacement over all chunks.
+    keys = rng.random(values.size)
+    old_keys, old_values = samples.get(name, (np.empty(0), np.empty(0)))
+    all_keys, all_values = np.concatenate([old_keys, keys]), np.concatenate([old_values, values])
+    if all_keys.size > SAMPLE_SIZE:
+        keep = np.argpartition(all_keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
+        all_keys, all_values = all_keys[keep], all_values[keep]
+    samples[name] = (all_keys, all_values)
+
+
+def frame_chunks(frame: pd.DataFrame) -> Chunks:
+    return lambda: iter([frame])
+
+
+def infer_contract(profile: Profile) -> dict[str, Any]:
+    """A starting data contract from a profile, for the user to edit (the `validation:` section)."""
+    columns: dict[str, Any] = {}
+    for name, col in profile.columns.items():
+        null_fraction = col.nulls / max(col.nulls + col.count, 1)
+        rule: dict[str, Any] = {"dtype": "numeric" if col.kind == "numeric" else "categorical"}
+        if col.kind == "numeric" and col.min is not None and col.max is not None:
+            # Leave room past the reference's extremes: new data rarely repeats them exactly.
+            slack = 0.1 * (col.max - col.min)
+            low, high = col.min - slack, col.max + slack
+            if col.min >= 0 > low:
+                low = 0.0
+            rule.update(min=float(f"{low:.6g}"), max=float(f"{high:.6g}"))
+        elif col.kind == "categorical" and col.other == 0:
+            rule["allowed"] = sorted(col.categories)
+        if col.kind == "identifier":
+            rule["dtype"] = "string"
+        rule["max_null_fraction"] = math.ceil(null_fraction * 1000) / 1000
+        columns[name] = rule
+    return {"row_count": {"min": 1}, "duplicates": {"max_fraction": 0.0}, "columns": columns}

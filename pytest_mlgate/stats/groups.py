@@ -1,0 +1,200 @@
+"""Per-group rates and their disparity, by a stratified paired bootstrap over cell counts.
+
+Each row falls in one of 8 cells per group: (y, candidate's label, baseline's
+label). Resampling draws each group's cells from a multinomial with that
+group's own size, so groups never change size (fairlearn's bootstrap resamples
+the whole frame, so small groups do) and both models see the same rows.
+Names follow fairlearn: ``selection_rate``, ``true_positive_rate``, …
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .result import Interval
+
+FloatArray = NDArray[np.float64]
+
+# Cell index = y*4 + candidate*2 + baseline.
+_CAND = {"tp": (6, 7), "fn": (4, 5), "fp": (2, 3), "tn": (0, 1)}
+_BASE = {"tp": (5, 7), "fn": (4, 6), "fp": (1, 3), "tn": (0, 2)}
+
+
+def _rate(cells: FloatArray, model: dict[str, tuple[int, int]], metric: str) -> FloatArray:
+    tp, fn, fp, tn = (cells[..., a] + cells[..., b] for a, b in (model[k] for k in ("tp", "fn", "fp", "tn")))
+    num, den = {
+        "selection_rate": (tp + fp, tp + fn + fp + tn),
+        "true_positive_rate": (tp, tp + fn),
+        "false_negative_rate": (fn, tp + fn),
+        "false_positive_rate": (fp, fp + tn),
+        "true_negative_rate": (tn, fp + tn),
+        "accuracy": (tp + tn, tp + fn + fp + tn),
+        "precision": (tp, tp + fp),
+    }[metric]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class GroupRate:
+    group: str
+    n: int
+    candidate: float
+    candidate_ci: Interval
+    baseline: float | None
+    baseline_ci: Interval | None
+    sufficient: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """Disparity of one metric across the sufficient groups."""
+
+    metric: str
+    groups: tuple[GroupRate, ...]
+    difference: float
+    difference_ci: Interval
+    ratio: float
+    ratio_ci: Interval
+    baseline_difference: float | None
+    baseline_difference_ci: Interval | None
+    growth_ci: Interval | None
+    """Interval of (candidate difference − baseline difference)."""
+    n_boot: int
+
+    @property
+    def insufficient(self) -> tuple[GroupRate, ...]:
+        return tuple(g for g in self.groups if not g.sufficient)
+
+    def __str__(self) -> str:
+        lines = [f"Disparity of {self.metric} across {len(self.groups)} groups ({self.n_boot} resamples)"]
+        lines.append(f"  difference: {self.difference:.4f}  CI {self.difference_ci}")
+        lines.append(f"  ratio:      {self.ratio:.4f}  CI {self.ratio_ci}")
+        for g in self.groups:
+            flag = "" if g.sufficient else f"  insufficient_data: {g.reason}"
+            lines.append(f"  {g.group:>16}: {g.candidate:.4f} {g.candidate_ci} n={g.n}{flag}")
+        return "\n".join(lines)
+
+
+def group_cells(
+    groups: NDArray[np.intp],
+    n_groups: int,
+    y: NDArray[np.intp],
+    cand: NDArray[np.intp],
+    base: NDArray[np.intp],
+) -> FloatArray:
+    """Counts of the 8 (y, candidate, baseline) cells in each group: shape ``(groups, 8)``."""
+    index = groups * 8 + y * 4 + cand * 2 + base
+    return np.bincount(index, minlength=n_groups * 8).reshape(n_groups, 8).astype(np.float64)
+
+
+def disparities(
+    cells: FloatArray,
+    names: Sequence[str],
+    metrics: Sequence[str],
+    *,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    min_group_size: int = 30,
+    max_half_width: float = 0.1,
+    with_baseline: bool = True,
+) -> list[Disparity]:
+    """Per-group rates with intervals and the disparity of each metric, from one set of draws."""
+    sizes = cells.sum(axis=1)
+    draws = np.empty((n_boot, *cells.shape))
+    for g in range(cells.shape[0]):
+        n = int(sizes[g])
+        draws[:, g, :] = rng.multinomial(n, cells[g] / n, size=n_boot) if n > 0 else 0.0
+    alpha = 1.0 - confidence
+    qs = [alpha / 2.0, 1.0 - alpha / 2.0]
+    out = []
+    for metric in metrics:
+        point_c, reps_c = _rate(cells, _CAND, metric), _rate(draws, _CAND, metric)
+        point_b, reps_b = _rate(cells, _BASE, metric), _rate(draws, _BASE, metric)
+        ci_c = _nanquantiles(reps_c, qs)
+        ci_b = _nanquantiles(reps_b, qs)
+        rates = []
+        for g, name in enumerate(names):
+            half = (ci_c[1, g] - ci_c[0, g]) / 2.0
+            if sizes[g] < min_group_size:
+                ok, why = False, f"n={int(sizes[g])} < {min_group_size}"
+            elif not np.isfinite(point_c[g]):
+                ok, why = False, f"{metric} is undefined in this group (no rows in its denominator)"
+            elif not half <= max_half_width:
+                ok, why = False, f"interval half-width {half:.3f} > {max_half_width}"
+            else:
+                ok, why = True, ""
+            rates.append(
+                GroupRate(
+                    group=name,
+                    n=int(sizes[g]),
+                    candidate=float(point_c[g]),
+                    candidate_ci=Interval(float(ci_c[0, g]), float(ci_c[1, g])),
+                    baseline=float(point_b[g]) if with_baseline else None,
+                    baseline_ci=Interval(float(ci_b[0, g]), float(ci_b[1, g])) if with_baseline else None,
+                    sufficient=ok,
+                    reason=why,
+                )
+            )
+        keep = np.array([r.sufficient for r in rates])
+        diff_c, ratio_c = _spread(point_c[keep]), _ratio(point_c[keep])
+        reps_diff_c, reps_ratio_c = _spread(reps_c[:, keep]), _ratio(reps_c[:, keep])
+        diff_b = _spread(point_b[keep]) if with_baseline else None
+        reps_diff_b = _spread(reps_b[:, keep])
+        out.append(
+            Disparity(
+                metric=metric,
+                groups=tuple(rates),
+                difference=float(diff_c),
+                difference_ci=_interval(reps_diff_c, qs),
+                ratio=float(ratio_c),
+                ratio_ci=_interval(reps_ratio_c, qs),
+                baseline_difference=None if diff_b is None else float(diff_b),
+                baseline_difference_ci=_interval(reps_diff_b, qs) if with_baseline else None,
+                growth_ci=_interval(reps_diff_c - reps_diff_b, qs) if with_baseline else None,
+                n_boot=n_boot,
+            )
+        )
+    return out
+
+
+def _nanquantiles(reps: FloatArray, qs: list[float]) -> FloatArray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        all_nan = np.all(np.isnan(reps), axis=0)
+        filled = np.where(all_nan[None, :], 0.0, reps)
+        out = np.nanquantile(filled, qs, axis=0)
+    out[:, all_nan] = np.nan
+    return np.asarray(out, dtype=np.float64)
+
+
+def _spread(values: FloatArray) -> FloatArray:
+    if values.shape[-1] < 2:
+        return np.full(values.shape[:-1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN replicates stay NaN
+        return np.asarray(np.nanmax(values, axis=-1) - np.nanmin(values, axis=-1), dtype=np.float64)
+
+
+def _ratio(values: FloatArray) -> FloatArray:
+    if values.shape[-1] < 2:
+        return np.full(values.shape[:-1], np.nan)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        high, low = np.nanmax(values, axis=-1), np.nanmin(values, axis=-1)
+        return np.asarray(np.where(high > 0, low / np.where(high > 0, high, 1.0), 1.0), dtype=np.float64)
+
+
+def _interval(reps: FloatArray, qs: list[float]) -> Interval:
+    finite = reps[np.isfinite(reps)]
+    if finite.size == 0:
+        return Interval(float("nan"), float("nan"))
+    low, high = np.quantile(finite, qs)
+    return Interval(float(low), float(high))

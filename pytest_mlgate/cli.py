@@ -114,16 +114,34 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     if args.fail_on is not None:
         overrides["fail_on"] = args.fail_on
     config = load_config(_config_path(args.config).resolve(), overrides)
-    report = run_gate(config)
     path = args.report or config.report_path
+    _remove_stale(path)
+    report = run_gate(config)
     report.write(path)
     if args.markdown:
-        args.markdown.write_text(render(report.to_dict()), encoding="utf-8")
+        _write_text(args.markdown, render(report.to_dict()))
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"decision: {report.summary}")
     print(f"report: {path}")
     return EXIT_FAILED if report.failed() else EXIT_OK
+
+
+def _remove_stale(path: Path) -> None:
+    """A run that ends in an input error must not leave an older run's decision behind."""
+    try:
+        path.unlink(missing_ok=True)
+    except IsADirectoryError:
+        raise ConfigError(f"report path `{path}` is a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"report path `{path}` cannot be replaced: {exc.strerror or exc}") from None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"output path `{path}` cannot be written: {exc.strerror or exc}") from None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -145,19 +163,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         data = json.loads(args.report.read_text(encoding="utf-8"))
         version = data["schema_version"]
-        data["checks"], data["decision"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise DataError(f"report file `{args.report}` is not an mlgate JSON report: {exc}") from None
     if str(version).split(".")[0] != "1":
         raise DataError(f"report file `{args.report}` has schema_version {version}; this mlgate reads 1.x")
-    if args.format == "markdown":
-        text = render(data)
-    elif args.format == "text":
-        text = plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
-    else:
-        text = json.dumps(data, indent=2) + "\n"
+    try:
+        if args.format == "markdown":
+            text = render(data)
+        elif args.format == "text":
+            text = plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
+        else:
+            text = json.dumps(data, indent=2) + "\n"
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise DataError(
+            f"report file `{args.report}` is malformed: {type(exc).__name__}: {exc} "
+            "(check it against `mlgate schema report`)"
+        ) from None
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        _write_text(args.output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -207,9 +230,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         contract = {"validation": infer_contract(profile)}
         header = "# A starting data contract inferred from the reference data: edit it, then reference it\n"
         header += "# from mlgate.yaml as `validation: {contract: " + args.contract.name + "}`.\n"
-        args.contract.write_text(
-            header + yaml.safe_dump(contract, sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
+        _write_text(args.contract, header + yaml.safe_dump(contract, sort_keys=False, allow_unicode=True))
         print(f"contract: {args.contract}")
     return EXIT_OK
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -429,7 +428,9 @@ class GateConfig:
     source: Path | None = None
     """The file the config was read from."""
     sha256: str = ""
-    """sha256 of the config's canonical JSON form."""
+    """sha256 of the config file's bytes."""
+    overrides: Mapping[str, Any] | None = None
+    """Values given on the command line that replaced the file's."""
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -468,21 +469,31 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> GateC
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        _collect_lines(node, (), lines)
+        _collect_lines(node, (), lines, str(path))
         where = str(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: the config must be a mapping of keys, got {type(raw).__name__}")
     raw = {**raw, **(overrides or {})}
+    file_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     _validate(raw, _SCHEMA, (), lines, where)
-    return _build(raw, path, lines, where)
+    config = _build(raw, path, lines, where)
+    return replace(config, sha256=file_sha256, overrides=dict(overrides or {}))
 
 
-def _collect_lines(node: yaml.Node | None, prefix: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
+def _collect_lines(
+    node: yaml.Node | None, prefix: tuple[str, ...], out: dict[tuple[str, ...], int], where: str
+) -> None:
+    """Record each key's line; a key given twice is an error (YAML would keep the last silently)."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*prefix, str(key_node.value))
-            out[key] = key_node.start_mark.line + 1
-            _collect_lines(value_node, key, out)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                raise ConfigError(
+                    f"{where}, line {line}: key `{'.'.join(key)}` is given twice (first on line {out[key]})"
+                )
+            out[key] = line
+            _collect_lines(value_node, key, out, where)
 
 
 def _where(path: tuple[str, ...], lines: Mapping[tuple[str, ...], int], where: str) -> str:
@@ -634,6 +645,18 @@ def _build(
             f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`"
         )
     _check_metric_names(metrics, task, lines, where)
+    for metric in metrics:
+        at = _where(("metrics", metric.name), lines, where)
+        if "baseline" not in raw and metric.min is None and metric.max is None:
+            raise ConfigError(
+                f"{at}: `metrics.{metric.name}` has nothing to judge: without a `baseline` it needs `min` or `max`"
+            )
+        if metric.min is not None and metric.max is not None and metric.min > metric.max:
+            raise ConfigError(f"{at}: `metrics.{metric.name}.min`={metric.min} must be <= `max`={metric.max}")
+    if "labels" in raw and len({str(v) for v in raw["labels"]}) != len(raw["labels"]):
+        raise ConfigError(
+            f"{_where(('labels',), lines, where)}: `labels`={raw['labels']!r} must not repeat a label"
+        )
     data = raw["data"]
     candidate = source("candidate")
     if candidate is None and "baseline" in raw:
@@ -643,7 +666,6 @@ def _build(
         raise ConfigError(
             f"{where}: missing required key `candidate`: `{needs_candidate[0]}` compares its predictions"
         )
-    canonical = json.dumps(raw, sort_keys=True, default=str).encode()
     return GateConfig(
         task=task,
         data=DataConfig(
@@ -668,7 +690,6 @@ def _build(
         fail_on=raw.get("fail_on", "reject"),
         report_path=resolve(raw.get("report", {}).get("path", "mlgate-report.json")),
         source=path,
-        sha256=hashlib.sha256(canonical).hexdigest(),
     )
 
 

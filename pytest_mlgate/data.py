@@ -364,6 +364,11 @@ def _check_finite(values: FloatArray, what: str) -> None:
 
 def _probabilities(column: pd.Series, what: str) -> FloatArray:
     values = _finite_floats(column, what)
+    if values.size > 1 and np.isin(values, (0.0, 1.0)).all():
+        raise DataError(
+            f"{what} holds only 0 and 1: these look like labels, not probabilities. "
+            "Set `type: label` on that source, or point it at the model's probabilities"
+        )
     outside = (values < 0.0) | (values > 1.0)
     if outside.any():
         rows = np.flatnonzero(outside)[:5].tolist()

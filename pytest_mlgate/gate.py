@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import platform
 import subprocess
 import sys
@@ -17,10 +18,10 @@ from .config import GateConfig, MetricConfig
 from .data import EvalData, load
 from .errors import ConfigError
 from .results import CheckResult, Decision, GateReport, Status
-from .stats.decision import MetricDecision, Verdict, decide, judge_threshold
+from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
 from .stats.paired import compare, compare_callable, estimate
-from .stats.result import Comparison
+from .stats.result import Comparison, Unmeasurable
 from .stats.rng import stream
 
 _STATUS_OF: dict[Verdict, Status] = {
@@ -112,9 +113,17 @@ def _guard(
 ) -> Comparison | CheckResult:
     """Run one computation; a crash inside becomes an `error` check, which fails closed."""
     try:
-        return compute()
+        result = compute()
     except ConfigError:
         raise
+    except Unmeasurable as exc:
+        return CheckResult(
+            id=check_id,
+            kind="comparison",
+            status="inconclusive",
+            metric=metric.name,
+            message=f"KEEP: not measurable: {exc}",
+        )
     except Exception as exc:
         return CheckResult(
             id=check_id,
@@ -123,6 +132,16 @@ def _guard(
             metric=metric.name,
             message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
         )
+    figures = (result.candidate, result.baseline, result.delta, *result.ci)
+    if not all(math.isfinite(x) for x in figures):
+        return CheckResult(
+            id=check_id,
+            kind="comparison",
+            status="error",
+            metric=metric.name,
+            message=f"{metric.name} is undefined on this data (NaN or inf in the estimate or its interval)",
+        )
+    return result
 
 
 def _arrays(
@@ -188,6 +207,15 @@ def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -
         )
     except ConfigError:
         raise
+    except Unmeasurable as exc:
+        return CheckResult(
+            id=check_id,
+            kind="threshold",
+            status="inconclusive",
+            metric=metric.name,
+            message=f"not measurable: {exc}",
+            threshold=limits,
+        )
     except Exception as exc:
         return CheckResult(
             id=check_id,
@@ -197,14 +225,25 @@ def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -
             message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
             threshold=limits,
         )
-    status = judge_threshold(est, metric.min, metric.max)
+    if not all(math.isfinite(x) for x in (est.value, *est.ci)):
+        return CheckResult(
+            id=check_id,
+            kind="threshold",
+            status="error",
+            metric=metric.name,
+            message=f"{metric.name} is undefined on this data (NaN or inf)",
+            threshold=limits,
+        )
+    status = judge_threshold(est, metric.min, metric.max) if est.n >= MIN_ROWS else "inconclusive"
     bound = " and ".join(
         f"{op} {v:.4g}" for op, v in ((">=", metric.min), ("<=", metric.max)) if v is not None
     )
     message = {
         "pass": f"{metric.name} {bound}: the whole interval {est.ci} is within the limit",
         "fail": f"{metric.name} {bound} fails: the whole interval {est.ci} is outside the limit",
-        "inconclusive": f"{metric.name} {bound} not shown: the interval {est.ci} straddles the limit",
+        "inconclusive": f"{metric.name} {bound} not shown: the interval {est.ci} straddles the limit"
+        if est.n >= MIN_ROWS
+        else f"{metric.name} {bound} not judged: only {est.n} rows, at least {MIN_ROWS} are needed",
     }[status]
     return CheckResult(
         id=check_id,
@@ -315,7 +354,11 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
             "rows": data.n,
             "target": config.data.target,
         },
-        "config": {"path": str(config.source) if config.source else None, "sha256": config.sha256},
+        "config": {
+            "path": str(config.source) if config.source else None,
+            "sha256": config.sha256,
+            "overrides": dict(config.overrides or {}),
+        },
         "task": config.task,
         "classes": list(data.classes),
         "git_sha": _git_sha(config),

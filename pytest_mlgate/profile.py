@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .stats.drift import QUANTILE_GRID, numeric_counts, numeric_edges
 
 if TYPE_CHECKING:
@@ -93,7 +93,10 @@ class Profile:
         }
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        try:
+            path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"profile path `{path}` cannot be written: {exc.strerror or exc}") from None
 
     def merge(self, other: Profile) -> Profile:
         """Exact merge of two profiles built on the same edges and categories (counts add)."""

@@ -94,6 +94,8 @@ class GateReport:
     def failed(self, fail_on: str | None = None) -> bool:
         """Whether this decision fails a run under ``fail_on`` (reject, keep or never)."""
         rule = fail_on or self.fail_on
+        if any(c.status == "error" for c in self.checks):
+            return True  # a check that could not compute fails closed, whatever fail_on says
         if rule == "never":
             return False
         if rule == "keep":

@@ -262,7 +262,7 @@ candidate:
   model: candidate.skops
 n_boot: 500
 metrics:
-  accuracy: {}
+  accuracy: {min: 0.1}
 """
 
 
@@ -307,7 +307,7 @@ def test_multiclass_columns_mapping_missing_a_class(
       columns: {a: pa, b: pb}
     n_boot: 500
     metrics:
-      accuracy: {}
+      accuracy: {min: 0.1}
     """
 
     code, err = gate(tmp_path, config, capsys)
@@ -348,7 +348,7 @@ candidate:
   {trust}
 n_boot: 500
 metrics:
-  accuracy: {{}}
+  accuracy: {{min: 0.1}}
   roc_auc: {{min: 0.5}}
 """
 
@@ -386,7 +386,7 @@ def test_pickle_model_with_trust_loads_and_gates(tmp_path: Path, capsys: pytest.
     assert code in (0, 1)
     report = json.loads((tmp_path / "mlgate-report.json").read_text(encoding="utf-8"))
     assert report["provenance"]["candidate"]["kind"] == "model"
-    assert [c["id"] for c in report["checks"]] == ["threshold:roc_auc"]
+    assert [c["id"] for c in report["checks"]] == ["threshold:accuracy", "threshold:roc_auc"]
 
 
 # --- config errors --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ..errors import DataError
 from ..io.tables import iter_table_chunks
 from ..profile import ColumnProfile, Profile, build_profile, load_profile
 from ..results import CheckResult, Status
-from ..stats.drift import DriftStats, benjamini_hochberg, compare_counts, numeric_counts, quantile_shift
+from ..stats.drift import DriftStats, benjamini_hochberg, compare_counts, quantile_shift, sorted_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,9 +151,10 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
         if not np.isfinite(values).all():
             raise DataError(f"column `{name}` holds inf in the current data")
         assert prof.min is not None and prof.max is not None and prof.std is not None
-        counts = numeric_counts(values, np.asarray(prof.edges), prof.min, prof.max)
+        ordered = np.sort(values)
+        counts = sorted_counts(ordered, np.asarray(prof.edges), prof.min, prof.max)
         stats = compare_counts(np.asarray(prof.counts), counts)
-        w1, ks, ks_p = quantile_shift(np.asarray(prof.quantiles), prof.std, values, prof.count)
+        w1, ks, ks_p = quantile_shift(np.asarray(prof.quantiles), prof.std, ordered, prof.count)
         if prof.std == 0:
             extra["note"] = "constant in the reference"
         return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra

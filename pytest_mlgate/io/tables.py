@@ -82,6 +82,14 @@ def read_table(path: Path, declared_format: str | None = None, what: str = "data
                 ) from None
             frame = pd.read_parquet(path)
         else:
+            header = pd.read_csv(path, nrows=0, header=None).columns
+            if len(header):
+                names = [str(v) for v in pd.read_csv(path, nrows=1, header=None).iloc[0]]
+                repeated = sorted({n for n in names if names.count(n) > 1})
+                if repeated:
+                    raise DataError(
+                        f"{what} file `{path}` repeats column name(s) {repeated}; names must be unique"
+                    )
             frame = pd.read_csv(path)
     except (ConfigError, DataError):
         raise

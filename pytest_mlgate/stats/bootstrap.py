@@ -24,7 +24,8 @@ _CHUNK = 500
 
 def percentile_interval(replicates: FloatArray, confidence: float) -> Interval:
     alpha = 1.0 - confidence
-    low, high = np.quantile(replicates, [alpha / 2.0, 1.0 - alpha / 2.0])
+    # Inverted-CDF quantiles make "U < -m" equivalent to "share of replicates >= -m is <= alpha/2".
+    low, high = np.quantile(replicates, [alpha / 2.0, 1.0 - alpha / 2.0], method="inverted_cdf")
     return Interval(float(low), float(high))
 
 

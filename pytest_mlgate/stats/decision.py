@@ -27,6 +27,10 @@ FloorStatus = Literal["pass", "fail", "inconclusive"]
 
 POWER = 0.8
 """Power used for the minimum detectable effect that reports quote."""
+MIN_ROWS = 30
+"""Below this many rows no interval is trusted: the metric keeps, whatever it shows."""
+MIN_DISCORDANT = 10
+"""Label metrics need this many rows where the models disagree before they decide."""
 
 
 class Verdict(str, Enum):
@@ -74,6 +78,12 @@ def _decide_one(
     z_alpha = float(sps.norm.ppf(0.5 + c.confidence / 2.0))
     mde = half * (1.0 + float(sps.norm.ppf(POWER)) / z_alpha)
     promote_bar = gain if mode == "superiority" else -margin
+    decisive = rejected or low > promote_bar
+    if decisive:
+        doubt = _too_thin(c, margin, gain, rejected)
+        if doubt:
+            n_needed = max(MIN_ROWS, c.n * 2) if c.n < MIN_ROWS else None
+            return MetricDecision(Verdict.KEEP, c.n < MIN_ROWS, n_needed, mde, pvalue, doubt)
     if rejected:
         reason = f"confidently worse than the margin: upper bound {high:.4g} < -margin {-margin:.4g}"
         return MetricDecision(Verdict.REJECT, False, None, mde, pvalue, reason)
@@ -94,12 +104,27 @@ def _decide_one(
     return MetricDecision(Verdict.KEEP, underpowered, n_needed, mde, pvalue, reason)
 
 
+def _too_thin(c: Comparison, margin: float, gain: float, rejected: bool) -> str:
+    """Why a decisive-looking interval should not be trusted, or "" when it can be."""
+    if c.n < MIN_ROWS:
+        return f"only {c.n} rows: at least {MIN_ROWS} are needed before an interval is trusted"
+    if c.discordant is not None and 0 < c.discordant < MIN_DISCORDANT:
+        return (
+            f"the models disagree on only {c.discordant} rows; at least {MIN_DISCORDANT} are needed "
+            "before a bootstrap interval on label metrics is trusted"
+        )
+    bound = margin if rejected else gain
+    if c.metric == "accuracy" and bound == 0 and c.pvalue is not None and not c.pvalue < 1.0 - c.confidence:
+        return f"exact McNemar test does not confirm a difference (p = {c.pvalue:.3g})"
+    return ""
+
+
 def holm(pvalues: Sequence[float], alpha: float) -> list[bool]:
     """Holm's step-down procedure: which hypotheses are rejected at family-wise ``alpha``."""
     order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
     rejected = [False] * len(pvalues)
     for rank, i in enumerate(order):
-        if pvalues[i] >= alpha / (len(pvalues) - rank):
+        if not pvalues[i] <= alpha / (len(pvalues) - rank):  # NaN never rejects
             break
         rejected[i] = True
     return rejected

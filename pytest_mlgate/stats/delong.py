@@ -12,7 +12,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
+from .result import Unmeasurable
+
 FloatArray = NDArray[np.float64]
+
+MIN_PER_CLASS = 10
+"""DeLong's variance needs this many positives and negatives; below it the AUC is not measured."""
 
 
 class PairedAUC(NamedTuple):
@@ -32,8 +37,10 @@ def _components(positive: NDArray[np.bool_], scores: FloatArray) -> _Components:
     """DeLong placement values for each row of ``scores`` (shape ``(models, n)``)."""
     pos_scores, neg_scores = scores[:, positive], scores[:, ~positive]
     m, n = pos_scores.shape[1], neg_scores.shape[1]
-    if m == 0 or n == 0:
-        raise ValueError("ROC AUC needs at least one positive and one negative row")
+    if min(m, n) < MIN_PER_CLASS:
+        raise Unmeasurable(
+            f"ROC AUC needs at least {MIN_PER_CLASS} positive and {MIN_PER_CLASS} negative rows; got {m} and {n}"
+        )
     tx = rankdata(pos_scores, axis=1)
     ty = rankdata(neg_scores, axis=1)
     tz = rankdata(np.concatenate([pos_scores, neg_scores], axis=1), axis=1)
@@ -44,7 +51,10 @@ def _components(positive: NDArray[np.bool_], scores: FloatArray) -> _Components:
 
 
 def delong_single(y: NDArray[np.intp], score: FloatArray) -> tuple[float, float]:
-    """AUC of one binary scorer and its DeLong standard error."""
+    """AUC of one scorer and its DeLong standard error (``(n, K)`` scores: macro one-vs-rest)."""
+    if score.ndim == 2:
+        aucs, influence = _macro_influence(y, [score])
+        return float(aucs[0]), _influence_se(influence[0])
     c = _components(y == 1, score[None, :])
     m, n = c.v10.shape[1], c.v01.shape[1]
     var = _var(c.v10[0], m) / m + _var(c.v01[0], n) / n
@@ -64,20 +74,28 @@ def delong_paired(y: NDArray[np.intp], cand: FloatArray, base: FloatArray) -> Pa
         d10, d01 = c.v10[0] - c.v10[1], c.v01[0] - c.v01[1]
         var = _var(d10, m) / m + _var(d01, n) / n
         return PairedAUC(float(c.auc[0]), float(c.auc[1]), float(np.sqrt(max(var, 0.0))))
-    k = cand.shape[1]
-    rows = y.shape[0]
-    influence = np.zeros(rows)
-    aucs = np.zeros(2)
+    aucs, influence = _macro_influence(y, [cand, base])
+    return PairedAUC(float(aucs[0]), float(aucs[1]), _influence_se(influence[0] - influence[1]))
+
+
+def _macro_influence(y: NDArray[np.intp], models: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """Macro one-vs-rest AUC per model and each row's influence on it (shape ``(models, n)``)."""
+    k = models[0].shape[1]
+    influence = np.zeros((len(models), y.shape[0]))
+    aucs = np.zeros(len(models))
     for cls in range(k):
         positive = y == cls
-        c = _components(positive, np.stack([cand[:, cls], base[:, cls]]))
+        c = _components(positive, np.stack([model[:, cls] for model in models]))
         m, n = c.v10.shape[1], c.v01.shape[1]
         aucs += c.auc / k
-        d_auc = c.auc[0] - c.auc[1]
-        influence[positive] += (c.v10[0] - c.v10[1] - d_auc) / (m * k)
-        influence[~positive] += (c.v01[0] - c.v01[1] - d_auc) / (n * k)
-    var = float(np.sum(influence**2)) * rows / max(rows - 1, 1)
-    return PairedAUC(float(aucs[0]), float(aucs[1]), float(np.sqrt(var)))
+        influence[:, positive] += (c.v10 - c.auc[:, None]) / (m * k)
+        influence[:, ~positive] += (c.v01 - c.auc[:, None]) / (n * k)
+    return aucs, influence
+
+
+def _influence_se(influence: FloatArray) -> float:
+    rows = influence.shape[0]
+    return float(np.sqrt(np.sum(influence**2) * rows / max(rows - 1, 1)))
 
 
 def _var(x: FloatArray, size: int) -> float:

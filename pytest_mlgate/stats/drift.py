@@ -61,10 +61,17 @@ def numeric_edges(values: FloatArray, bins: int = N_QUANTILE_BINS) -> FloatArray
 
 def numeric_counts(values: FloatArray, edges: FloatArray, low: float, high: float) -> NDArray[np.int64]:
     """Counts in [underflow, regular bins…, overflow] for frozen ``edges`` and reference range."""
-    regular = np.searchsorted(edges, values, side="right") + 1
-    regular[values < low] = 0
-    regular[values > high] = edges.size + 2
-    return np.bincount(regular, minlength=edges.size + 3).astype(np.int64)
+    return sorted_counts(np.sort(values), edges, low, high)
+
+
+def sorted_counts(ordered: FloatArray, edges: FloatArray, low: float, high: float) -> NDArray[np.int64]:
+    """``numeric_counts`` for values already sorted: O(bins · log n) instead of O(n · log bins)."""
+    # A sort (vectorised in numpy ≥ 2) plus a few binary searches beats n binary searches.
+    below = np.searchsorted(ordered, low, side="left")
+    above = np.searchsorted(ordered, high, side="right")
+    cuts = np.clip(np.searchsorted(ordered, edges, side="right"), below, above)
+    bounds = np.concatenate([[0, below], cuts, [above, ordered.size]])
+    return np.diff(bounds).astype(np.int64)
 
 
 def compare_counts(reference: NDArray[np.int64], current: NDArray[np.int64]) -> DriftStats:
@@ -100,28 +107,24 @@ def compare_counts(reference: NDArray[np.int64], current: NDArray[np.int64]) -> 
 
 
 def quantile_shift(
-    reference_quantiles: FloatArray, reference_std: float, current: FloatArray, n_reference: int
+    reference_quantiles: FloatArray, reference_std: float, ordered: FloatArray, n_reference: int
 ) -> tuple[float, float, float]:
-    """W1/σ_ref, KS D and its p-value, from the reference's percentile grid and current values.
+    """W1/σ_ref, KS D and its p-value, from the reference's quantile grid and *sorted* current values.
 
-    Both use the current CDF at the reference percentiles (one pass, no sort):
-    W1 = ∫|F_ref − F_cur| dx on the grid plus the current mass beyond the
-    reference's range; D = max |F_ref − F_cur| at the grid points.
+    Both use the current CDF at the reference quantiles: W1 = ∫|F_ref − F_cur| dx
+    on the grid plus the current mass beyond the reference's range; D is the
+    largest |F_ref − F_cur| at the grid points.
     """
-    n = current.size
-    at_or_below = (
-        np.cumsum(
-            np.bincount(
-                np.searchsorted(reference_quantiles, current, side="left"),
-                minlength=reference_quantiles.size + 1,
-            )
-        )[: reference_quantiles.size]
-        / n
-    )
+    n = ordered.size
+    at_or_below = np.searchsorted(ordered, reference_quantiles, side="right") / n
     gap = np.abs(at_or_below - QUANTILE_GRID)
     inside = float(np.sum(0.5 * (gap[1:] + gap[:-1]) * np.diff(reference_quantiles)))
     low, high = reference_quantiles[0], reference_quantiles[-1]
-    beyond = float(np.mean(np.clip(low - current, 0.0, None)) + np.mean(np.clip(current - high, 0.0, None)))
+    first, last = (
+        np.searchsorted(ordered, [low, high], side="left")[0],
+        np.searchsorted(ordered, high, side="right"),
+    )
+    beyond = float((low * first - ordered[:first].sum() + ordered[last:].sum() - high * (n - last)) / n)
     w1 = inside + beyond
     if reference_std > 0:
         w1_scaled = w1 / reference_std

@@ -68,10 +68,13 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 
-def confusion_metric(spec: MetricSpec, conf: FloatArray, pos_index: int) -> FloatArray:
+def confusion_metric(
+    spec: MetricSpec, conf: FloatArray, pos_index: int, present: NDArray[np.bool_] | None = None
+) -> FloatArray:
     """Metric value from confusion matrices ``conf[..., true, pred]`` (batched).
 
     Zero divisions give 0, as scikit-learn's default ``zero_division`` does.
+    ``present`` limits a macro average to the classes seen in y or the predictions.
     """
     tp = np.diagonal(conf, axis1=-2, axis2=-1)
     if spec.name == "accuracy":
@@ -90,6 +93,8 @@ def confusion_metric(spec: MetricSpec, conf: FloatArray, pos_index: int) -> Floa
     else:
         value = _safe_div(2.0 * tp, predicted + actual)
     if spec.average == "macro":
+        if present is not None:
+            value = value[..., present]
         return np.asarray(value.mean(axis=-1), dtype=np.float64)
     return np.asarray(value, dtype=np.float64)
 

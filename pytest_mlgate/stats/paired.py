@@ -51,7 +51,7 @@ def compare(
     if spec.family == "loss":
         return _compare_mean_loss(spec, y, _f(candidate), _f(baseline), rng, confidence, n_boot, raw_bounds)
     if spec.family == "rmse":
-        return _compare_rmse(spec, y, _f(candidate), _f(baseline), confidence)
+        return _compare_rmse(spec, y, _f(candidate), _f(baseline), rng, confidence, n_boot, raw_bounds)
     return _compare_r2(spec, y, _f(candidate), _f(baseline), rng, confidence, n_boot, raw_bounds)
 
 
@@ -152,26 +152,22 @@ def _compare_cells(
     occupied = np.flatnonzero(counts)
     probs = counts[occupied] / n
     true_of, cand_of, base_of = np.unravel_index(occupied, (k, k, k))
-    to_cand = true_of * k + cand_of
-    to_base = true_of * k + base_of
-
-    def onehot(target: NDArray[np.intp]) -> FloatArray:
-        matrix = np.zeros((occupied.size, k * k))
-        matrix[np.arange(occupied.size), target] = 1.0
-        return matrix
-
-    cand_map, base_map = onehot(to_cand), onehot(to_base)
-
-    def metric_of(cell_counts: FloatArray, mapping: FloatArray) -> FloatArray:
-        return confusion_metric(spec, (cell_counts @ mapping).reshape(-1, k, k), 1)
-
+    cand_cells, base_cells = _CellMap(true_of * k + cand_of, k), _CellMap(true_of * k + base_of, k)
     full = counts[occupied][None, :]
-    cand_value = float(metric_of(full, cand_map)[0])
-    base_value = float(metric_of(full, base_map)[0])
+    # Like scikit-learn, macro averages run over the labels seen in y or in that model's predictions.
+    cand_present, base_present = cand_cells.present(full), base_cells.present(full)
+
+    def metric_of(cell_counts: FloatArray, cells: _CellMap, present: NDArray[np.bool_]) -> FloatArray:
+        return confusion_metric(spec, cells.confusion(cell_counts), 1, present)
+
+    cand_value = float(metric_of(full, cand_cells, cand_present)[0])
+    base_value = float(metric_of(full, base_cells, base_present)[0])
 
     def draw(gen: np.random.Generator, size: int) -> FloatArray:
         cell_counts = gen.multinomial(n, probs, size=size).astype(np.float64)
-        return metric_of(cell_counts, cand_map) - metric_of(cell_counts, base_map)
+        return metric_of(cell_counts, cand_cells, cand_present) - metric_of(
+            cell_counts, base_cells, base_present
+        )
 
     reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
     pvalue = _mcnemar(y_i, c_i, b_i) if spec.name == "accuracy" else None
@@ -187,8 +183,33 @@ def _compare_cells(
         confidence=confidence,
         pvalue=pvalue,
         n_boot=reps.size,
+        discordant=int(np.count_nonzero(c_i != b_i)),
         replicates=reps,
     )
+
+
+class _CellMap:
+    """Sums occupied (true, cand, base) cells into one model's K×K confusion matrices.
+
+    Sparse on purpose: a dense (cells × K²) matrix grows as K⁵.
+    """
+
+    def __init__(self, target: NDArray[np.intp], k: int) -> None:
+        self.k = k
+        self.order = np.argsort(target, kind="stable")
+        sorted_target = target[self.order]
+        self.starts = np.flatnonzero(np.r_[True, sorted_target[1:] != sorted_target[:-1]])
+        self.slots = sorted_target[self.starts]
+
+    def confusion(self, cell_counts: FloatArray) -> FloatArray:
+        summed = np.add.reduceat(cell_counts[:, self.order], self.starts, axis=1)
+        out = np.zeros((cell_counts.shape[0], self.k * self.k))
+        out[:, self.slots] = summed
+        return out.reshape(-1, self.k, self.k)
+
+    def present(self, full: FloatArray) -> NDArray[np.bool_]:
+        conf = self.confusion(full)[0]
+        return np.asarray((conf.sum(axis=0) + conf.sum(axis=1)) > 0)
 
 
 def _mcnemar(y: NDArray[np.intp], cand: NDArray[np.intp], base: NDArray[np.intp]) -> float:
@@ -239,13 +260,40 @@ def _compare_mean_loss(
 
 
 def _compare_rmse(
-    spec: MetricSpec, y: NDArray[np.generic], cand: FloatArray, base: FloatArray, confidence: float
+    spec: MetricSpec,
+    y: NDArray[np.generic],
+    cand: FloatArray,
+    base: FloatArray,
+    rng: np.random.Generator,
+    confidence: float,
+    n_boot: int,
+    raw_bounds: Sequence[float],
 ) -> Comparison:
-    # RMSE is sqrt of a mean: delta method on the pair of mean squared errors.
     sc, sb = row_losses("mse", y, cand), row_losses("mse", y, base)
     n = sc.size
     mc, mb = float(sc.mean()), float(sb.mean())
     rc, rb = np.sqrt(mc), np.sqrt(mb)
+    if n < SMALL_SAMPLE_ROWS:
+
+        def draw(gen: np.random.Generator, k: int) -> FloatArray:
+            idx = gen.integers(0, n, size=(k, n))
+            return np.asarray(np.sqrt(sc[idx].mean(axis=1)) - np.sqrt(sb[idx].mean(axis=1)), dtype=np.float64)
+
+        reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
+        return Comparison(
+            metric=spec.name,
+            candidate=float(rc),
+            baseline=float(rb),
+            delta=float(rc - rb),
+            ci=percentile_interval(reps, confidence),
+            n=n,
+            method="paired row bootstrap",
+            higher_is_better=False,
+            confidence=confidence,
+            n_boot=reps.size,
+            replicates=reps,
+        )
+    # RMSE is the root of a mean: delta method on the pair of mean squared errors.
     grad_c = 0.5 / rc if rc > 0 else 0.0
     grad_b = 0.5 / rb if rb > 0 else 0.0
     influence = grad_c * (sc - mc) - grad_b * (sb - mb)
@@ -324,11 +372,13 @@ def _single_replicates(
         k = n_classes
         y_i, p_i = np.asarray(y, dtype=np.intp), np.asarray(pred, dtype=np.intp)
         counts = np.bincount(y_i * k + p_i, minlength=k * k).astype(np.float64)
-        value = float(confusion_metric(spec, counts.reshape(1, k, k), 1)[0])
+        square = counts.reshape(k, k)
+        present = np.asarray((square.sum(axis=0) + square.sum(axis=1)) > 0)
+        value = float(confusion_metric(spec, counts.reshape(1, k, k), 1, present)[0])
 
         def draw_cells(gen: np.random.Generator, size: int) -> FloatArray:
             conf = gen.multinomial(n, counts / n, size=size).astype(np.float64)
-            return confusion_metric(spec, conf.reshape(-1, k, k), 1)
+            return confusion_metric(spec, conf.reshape(-1, k, k), 1, present)
 
         return value, draw_replicates(draw_cells, rng, n_boot, confidence, boundaries)
     if spec.family == "r2":

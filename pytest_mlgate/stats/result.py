@@ -16,6 +16,10 @@ from numpy.typing import NDArray
 from scipy import stats as _sps
 
 
+class Unmeasurable(ValueError):
+    """The data cannot support an interval for this metric (too few rows, positives, …)."""
+
+
 class Interval(NamedTuple):
     """A two-sided confidence interval."""
 
@@ -55,6 +59,8 @@ class Comparison:
     """Standard error of ``delta`` for analytic (normal or t) intervals."""
     df: float | None = None
     """Degrees of freedom of a t-interval; ``None`` means a normal interval."""
+    discordant: int | None = None
+    """Rows on which the two models' labels differ (label metrics only)."""
     replicates: NDArray[np.float64] | None = field(default=None, compare=False, repr=False)
     """Bootstrap replicates of ``delta`` (metric direction), for p-values and top-ups."""
 

@@ -296,11 +296,13 @@ def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decisi
     open_checks = [c for c in checks if c.status not in ("pass", "warn")]
     if open_checks:
         underpowered = [c for c in open_checks if c.underpowered]
+        others = [c.id for c in open_checks if not c.underpowered]
+        also = f"; also inconclusive: {', '.join(others)}" if others else ""
         if underpowered:
             need = max(c.n_needed or 0 for c in underpowered)
             names = ", ".join(c.metric for c in underpowered)
-            return "keep", f"KEEP: UNDERPOWERED on {names}; need n ≈ {need:,}"
-        return "keep", "KEEP: not shown better on " + ", ".join(c.id for c in open_checks)
+            return "keep", f"KEEP: UNDERPOWERED on {names}; need n ≈ {need:,}{also}"
+        return "keep", "KEEP: not shown better or not measurable: " + ", ".join(others)
     warned = [c.id for c in checks if c.status == "warn"]
     note = f" ({len(warned)} warning(s): {', '.join(warned[:5])})" if warned else ""
     if not has_baseline:

@@ -189,20 +189,27 @@ def build_profile(
             if name not in profiles:
                 profiles[name] = ColumnProfile(name, column_kind(series), str(series.dtype))
             prof = profiles[name]
-            null = series.isna().to_numpy()
-            prof.nulls += int(null.sum())
-            prof.count += int((~null).sum())
             if prof.kind == "numeric":
                 if column_kind(series) != "numeric":
                     raise DataError(f"column `{name}` mixes numbers and text across the file; fix its type")
-                values = series.to_numpy(dtype=np.float64)[~null]
-                _update_numeric(name, values, rng, samples, sums, prof)
-            elif prof.kind == "categorical":
-                counter = counters.setdefault(name, Counter())
-                counter.update(series[~null].astype(str).tolist())
-                if len(counter) > MAX_DISTINCT:
-                    prof.kind = "identifier"
-                    counters.pop(name)
+                values = series.to_numpy(dtype=np.float64)
+                null = np.isnan(values)
+                prof.nulls += int(null.sum())
+                prof.count += int(values.size - null.sum())
+                _update_numeric(name, values[~null], rng, samples, sums, prof)
+            else:
+                # value_counts hashes in C; NaN is dropped and counted as null.
+                counted = series.value_counts(dropna=True)
+                present = int(counted.sum())
+                prof.nulls += len(series) - present
+                prof.count += present
+                if prof.kind == "categorical":
+                    counter = counters.setdefault(name, Counter())
+                    for value, count in zip(counted.index, counted.to_numpy(), strict=True):
+                        counter[str(value)] += int(count)
+                    if len(counter) > MAX_DISTINCT:
+                        prof.kind = "identifier"
+                        counters.pop(name)
     if columns is None or rows == 0:
         raise DataError("the data to profile has no rows")
     for name, prof in profiles.items():

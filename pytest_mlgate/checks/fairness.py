@@ -21,7 +21,10 @@ FOUR_FIFTHS = 0.8
 
 def group_labels(cfg: FairnessConfig, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Integer group codes and names; several sensitive columns give intersectional groups."""
-    parts = []
+    import pandas as pd
+
+    codes = np.zeros(len(frame), dtype=np.int64)
+    names_per_column: list[list[str]] = []
     for column in cfg.sensitive:
         if column not in frame.columns:
             raise DataError(
@@ -35,13 +38,28 @@ def group_labels(cfg: FairnessConfig, frame: pd.DataFrame) -> tuple[np.ndarray, 
                 f"sensitive column `{column}` has {int(missing.sum())} missing value(s) (rows {rows}); "
                 "set `fairness.missing: group` to treat them as a group of their own"
             )
-        text = values.astype(str).where(~missing, MISSING_GROUP)
-        parts.append(f"{column}=" + text if len(cfg.sensitive) > 1 else text)
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined + ", " + part
-    names, codes = np.unique(combined.to_numpy(dtype=str), return_inverse=True)
-    return codes.astype(np.intp), [str(n) for n in names]
+        # factorize hashes in C; NaN gets code -1, which becomes the "<missing>" group.
+        column_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        names = [str(u) for u in uniques] + [MISSING_GROUP]
+        column_codes = np.where(column_codes < 0, len(uniques), column_codes)
+        codes = codes * len(names) + column_codes
+        prefix = f"{column}=" if len(cfg.sensitive) > 1 else ""
+        names_per_column.append([prefix + n for n in names])
+    used, compact = np.unique(codes, return_inverse=True)
+    labels = [_decode(int(code), names_per_column) for code in used]
+    order = sorted(range(used.size), key=lambda i: labels[i])
+    rank = np.empty(used.size, dtype=np.intp)
+    rank[order] = np.arange(used.size)
+    return rank[compact].astype(np.intp), [labels[i] for i in order]
+
+
+def _decode(code: int, names_per_column: list[list[str]]) -> str:
+    """Mixed-radix code of an intersectional group back to "a=x, b=y" (only for groups present)."""
+    parts = []
+    for names in reversed(names_per_column):
+        code, digit = divmod(code, len(names))
+        parts.append(names[digit])
+    return ", ".join(reversed(parts))
 
 
 def run_fairness(

@@ -231,7 +231,11 @@ _SCHEMA: dict[str, Key] = {
                 required=True,
                 items="string",
             ),
-            "metrics": Key("array", "Per-group metrics (fairlearn names).", items="string"),
+            "metrics": Key(
+                "array",
+                "Per-group metrics: fairlearn names, or `module:function(y_true, y_pred)`.",
+                items="string",
+            ),
             "max_difference": Key(
                 "number", "Largest allowed max−min disparity (on the upper bound).", minimum=0, default=0.1
             ),
@@ -842,6 +846,8 @@ def _fairness(
         raise ConfigError(f"{at}: `fairness.sensitive` must name at least one column")
     metrics = tuple(raw.get("metrics", FairnessConfig.metrics))
     for metric in metrics:
+        if ":" in metric:
+            continue  # a user's callable, `module:function`
         if metric not in FAIRNESS_METRICS:
             close = difflib.get_close_matches(metric, FAIRNESS_METRICS, n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""

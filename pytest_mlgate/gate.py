@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 import platform
 import subprocess
-import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -17,6 +15,7 @@ from . import __version__
 from .config import GateConfig, MetricConfig
 from .data import EvalData, load
 from .errors import ConfigError
+from .io.callables import load_callable
 from .results import CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
@@ -104,6 +103,7 @@ def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
             seed=config.seed,
             n_boot=config.n_boot,
             confidence=config.confidence,
+            base_dir=config.source.parent if config.source else None,
         )
     return checks
 
@@ -312,24 +312,8 @@ def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decisi
 
 def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any, Any], float]:
     assert metric.callable is not None
-    module_name, _, attr = metric.callable.partition(":")
-    base = str(config.source.parent) if config.source else None
-    added = base is not None and base not in sys.path
-    if added:
-        sys.path.insert(0, str(base))
-    try:
-        module = importlib.import_module(module_name)
-        fn = getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"`metrics.{metric.name}.callable`={metric.callable!r} must name an importable function: {exc}"
-        ) from None
-    finally:
-        if added:
-            sys.path.remove(str(base))
-    if not callable(fn):
-        raise ConfigError(f"`metrics.{metric.name}.callable`={metric.callable!r} must be callable")
-    return fn  # type: ignore[no-any-return]
+    base = config.source.parent if config.source else None
+    return load_callable(metric.callable, f"metrics.{metric.name}.callable", base)
 
 
 def _git_sha(config: GateConfig) -> str | None:

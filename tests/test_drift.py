@@ -204,3 +204,31 @@ def test_category_reweighted_from_20_to_30_percent_is_flagged() -> None:
         cur = rng.choice(5, size=(5_000, 1), p=[0.3, 0.175, 0.175, 0.175, 0.175])
         flagged += _any_flagged(ref.astype(float), cur.astype(float), categorical=True)
     assert flagged / 100 >= 0.95
+
+
+def test_parquet_reference_is_profiled_in_batches_and_roles_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_mlgate.cli import main
+
+    reference = _frame(3_000, 9).assign(y=np.random.default_rng(9).integers(0, 2, 3_000), score=0.5)
+    reference.to_parquet(tmp_path / "ref.parquet")
+    assert (
+        main(
+            ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json"), "--chunk-rows", "700"]
+        )
+        == 0
+    )
+    profile = load_profile(tmp_path / "p.json")
+    assert profile.rows == 3_000 and sum(profile.columns["num"].counts) == 3_000
+    current = _frame(3_000, 10).assign(y=1, score=np.random.default_rng(10).random(3_000))
+    checks = {
+        c.id: c
+        for c in run_drift(
+            DriftConfig(reference=tmp_path / "p.json", prediction="score"), current, target="y"
+        )
+    }
+    assert checks["drift:y"].details["role"] == "label" and checks["drift:y"].status == "fail"
+    assert checks["drift:score"].details["role"] == "prediction"
+    assert checks["drift:num"].details["role"] == "feature"
+    capsys.readouterr()

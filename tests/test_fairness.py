@@ -164,3 +164,51 @@ def test_four_fifths_rule_only_when_asked() -> None:
     (on,) = run_fairness(strict, frame, y, pred, None, seed=0, n_boot=500, confidence=0.95)
     assert off.status == "inconclusive" and "no fairness limit" in off.message
     assert on.status == "fail" and "below 0.8" in on.message
+
+
+def test_missing_sensitive_column_exits_3_naming_it(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from pytest_mlgate.cli import main
+
+    frame = _data(400, 6)
+    frame["score"] = np.where(frame["cand"] == 1, 0.8, 0.2)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: d.csv, target: y}\ncandidate: {column: score}\nfairness: {sensitive: [gender]}\n"
+    )
+    assert main(["gate", "-c", str(tmp_path / "mlgate.yaml")]) == 3
+    assert "column `gender` is not in the data" in capsys.readouterr().err
+
+
+def test_a_user_callable_per_group_matches_fairlearn(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "fairmetric.py").write_text(
+        "import numpy as np\n\ndef balanced_accuracy(y, p):\n"
+        "    return float(np.mean([np.mean(p[y == k] == k) for k in (0, 1) if np.any(y == k)]))\n"
+    )
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from fairmetric import balanced_accuracy  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    frame = _data(3_000, 7)
+    cfg = FairnessConfig(
+        sensitive=("sex",), metrics=("fairmetric:balanced_accuracy",), max_difference=0.2, max_regression=None
+    )
+    (check,) = run_fairness(
+        cfg,
+        frame,
+        frame["y"].to_numpy(),
+        frame["cand"].to_numpy(),
+        frame["base"].to_numpy(),
+        seed=0,
+        n_boot=200,
+        confidence=0.95,
+        base_dir=tmp_path,
+    )
+    oracle = MetricFrame(
+        metrics=balanced_accuracy, y_true=frame["y"], y_pred=frame["cand"], sensitive_features=frame["sex"]
+    )
+    ours = {g["group"]: g["candidate"] for g in check.details["groups"]}
+    assert ours == pytest.approx(oracle.by_group.to_dict(), abs=1e-12)
+    assert check.status == "pass" and check.method == "stratified paired row bootstrap"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..config import FairnessConfig
 from ..errors import DataError
+from ..io.callables import load_callable
 from ..results import CheckResult, Status
-from ..stats.groups import Disparity, disparities, group_cells
+from ..stats.groups import Disparity, callable_disparity, disparities, group_cells
 from ..stats.rng import stream
 
 if TYPE_CHECKING:
@@ -72,14 +74,16 @@ def run_fairness(
     seed: int,
     n_boot: int,
     confidence: float,
+    base_dir: Path | None = None,
 ) -> list[CheckResult]:
     codes, names = group_labels(cfg, frame)
     with_baseline = baseline is not None
+    builtin = [m for m in cfg.metrics if ":" not in m]
     cells = group_cells(codes, len(names), y, candidate, baseline if baseline is not None else candidate)
     results = disparities(
         cells,
         names,
-        cfg.metrics,
+        builtin,
         rng=stream(seed, "fairness"),
         n_boot=n_boot,
         confidence=confidence,
@@ -87,6 +91,24 @@ def run_fairness(
         max_half_width=cfg.max_half_width,
         with_baseline=with_baseline,
     )
+    for spec in (m for m in cfg.metrics if ":" in m):
+        fn = load_callable(spec, "fairness.metrics", base_dir)
+        results.append(
+            callable_disparity(
+                spec,
+                fn,
+                codes,
+                names,
+                y,
+                candidate,
+                baseline,
+                rng=stream(seed, f"fairness:{spec}"),
+                n_boot=n_boot,
+                confidence=confidence,
+                min_group_size=cfg.min_group_size,
+                max_half_width=cfg.max_half_width,
+            )
+        )
     return [_judge(cfg, d, with_baseline) for d in results]
 
 
@@ -165,7 +187,7 @@ def _judge(cfg: FairnessConfig, d: Disparity, with_baseline: bool) -> CheckResul
             "max_regression": cfg.max_regression,
         },
         n_boot=d.n_boot,
-        method="stratified paired cell bootstrap",
+        method=d.method,
         details=_details(d),
     )
 

@@ -10,8 +10,9 @@ Names follow fairlearn: ``selection_rate``, ``true_positive_rate``, …
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +68,7 @@ class Disparity:
     growth_ci: Interval | None
     """Interval of (candidate difference − baseline difference)."""
     n_boot: int
+    method: str = "stratified paired cell bootstrap"
 
     @property
     def insufficient(self) -> tuple[GroupRate, ...]:
@@ -112,57 +114,114 @@ def disparities(
     for g in range(cells.shape[0]):
         n = int(sizes[g])
         draws[:, g, :] = rng.multinomial(n, cells[g] / n, size=n_boot) if n > 0 else 0.0
-    alpha = 1.0 - confidence
+    limits = GroupLimits(confidence, min_group_size, max_half_width)
+    return [
+        summarize(
+            metric,
+            names,
+            sizes,
+            (_rate(cells, _CAND, metric), _rate(draws, _CAND, metric)),
+            (_rate(cells, _BASE, metric), _rate(draws, _BASE, metric)) if with_baseline else None,
+            limits,
+        )
+        for metric in metrics
+    ]
+
+
+def callable_disparity(
+    name: str,
+    fn: Callable[[NDArray[Any], NDArray[Any]], float],
+    groups: NDArray[np.intp],
+    names: Sequence[str],
+    y: NDArray[Any],
+    cand: NDArray[Any],
+    base: NDArray[Any] | None,
+    *,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    min_group_size: int = 30,
+    max_half_width: float = 0.1,
+) -> Disparity:
+    """A user's metric per group: resample rows within each group, the same rows for both models."""
+    members = [np.flatnonzero(groups == g) for g in range(len(names))]
+    sizes = np.array([m.size for m in members], dtype=np.float64)
+    models = [cand] if base is None else [cand, base]
+    points = np.full((len(models), len(names)), np.nan)
+    reps = np.full((len(models), n_boot, len(names)), np.nan)
+    for g, rows in enumerate(members):
+        if rows.size == 0:
+            continue
+        for k, pred in enumerate(models):
+            points[k, g] = fn(y[rows], pred[rows])
+        for b in range(n_boot):
+            pick = rows[rng.integers(0, rows.size, rows.size)]
+            for k, pred in enumerate(models):
+                reps[k, b, g] = fn(y[pick], pred[pick])
+    limits = GroupLimits(confidence, min_group_size, max_half_width)
+    baseline = None if base is None else (points[1], reps[1])
+    result = summarize(name, names, sizes, (points[0], reps[0]), baseline, limits)
+    return replace(result, method="stratified paired row bootstrap")
+
+
+@dataclass(frozen=True)
+class GroupLimits:
+    confidence: float = 0.95
+    min_group_size: int = 30
+    max_half_width: float = 0.1
+
+
+def summarize(
+    metric: str,
+    names: Sequence[str],
+    sizes: FloatArray,
+    candidate: tuple[FloatArray, FloatArray],
+    baseline: tuple[FloatArray, FloatArray] | None,
+    limits: GroupLimits,
+) -> Disparity:
+    """Per-group intervals, sufficiency, and disparity intervals from points and replicates."""
+    alpha = 1.0 - limits.confidence
     qs = [alpha / 2.0, 1.0 - alpha / 2.0]
-    out = []
-    for metric in metrics:
-        point_c, reps_c = _rate(cells, _CAND, metric), _rate(draws, _CAND, metric)
-        point_b, reps_b = _rate(cells, _BASE, metric), _rate(draws, _BASE, metric)
-        ci_c = _nanquantiles(reps_c, qs)
-        ci_b = _nanquantiles(reps_b, qs)
-        rates = []
-        for g, name in enumerate(names):
-            half = (ci_c[1, g] - ci_c[0, g]) / 2.0
-            if sizes[g] < min_group_size:
-                ok, why = False, f"n={int(sizes[g])} < {min_group_size}"
-            elif not np.isfinite(point_c[g]):
-                ok, why = False, f"{metric} is undefined in this group (no rows in its denominator)"
-            elif not half <= max_half_width:
-                ok, why = False, f"interval half-width {half:.3f} > {max_half_width}"
-            else:
-                ok, why = True, ""
-            rates.append(
-                GroupRate(
-                    group=name,
-                    n=int(sizes[g]),
-                    candidate=float(point_c[g]),
-                    candidate_ci=Interval(float(ci_c[0, g]), float(ci_c[1, g])),
-                    baseline=float(point_b[g]) if with_baseline else None,
-                    baseline_ci=Interval(float(ci_b[0, g]), float(ci_b[1, g])) if with_baseline else None,
-                    sufficient=ok,
-                    reason=why,
-                )
-            )
-        keep = np.array([r.sufficient for r in rates])
-        diff_c, ratio_c = _spread(point_c[keep]), _ratio(point_c[keep])
-        reps_diff_c, reps_ratio_c = _spread(reps_c[:, keep]), _ratio(reps_c[:, keep])
-        diff_b = _spread(point_b[keep]) if with_baseline else None
-        reps_diff_b = _spread(reps_b[:, keep])
-        out.append(
-            Disparity(
-                metric=metric,
-                groups=tuple(rates),
-                difference=float(diff_c),
-                difference_ci=_interval(reps_diff_c, qs),
-                ratio=float(ratio_c),
-                ratio_ci=_interval(reps_ratio_c, qs),
-                baseline_difference=None if diff_b is None else float(diff_b),
-                baseline_difference_ci=_interval(reps_diff_b, qs) if with_baseline else None,
-                growth_ci=_interval(reps_diff_c - reps_diff_b, qs) if with_baseline else None,
-                n_boot=n_boot,
+    point_c, reps_c = candidate
+    point_b, reps_b = baseline if baseline is not None else candidate
+    ci_c, ci_b = _nanquantiles(reps_c, qs), _nanquantiles(reps_b, qs)
+    rates = []
+    for g, name in enumerate(names):
+        half = (ci_c[1, g] - ci_c[0, g]) / 2.0
+        if sizes[g] < limits.min_group_size:
+            ok, why = False, f"n={int(sizes[g])} < {limits.min_group_size}"
+        elif not np.isfinite(point_c[g]):
+            ok, why = False, f"{metric} is undefined in this group (no rows in its denominator)"
+        elif not half <= limits.max_half_width:
+            ok, why = False, f"interval half-width {half:.3f} > {limits.max_half_width}"
+        else:
+            ok, why = True, ""
+        rates.append(
+            GroupRate(
+                group=name,
+                n=int(sizes[g]),
+                candidate=float(point_c[g]),
+                candidate_ci=Interval(float(ci_c[0, g]), float(ci_c[1, g])),
+                baseline=float(point_b[g]) if baseline is not None else None,
+                baseline_ci=Interval(float(ci_b[0, g]), float(ci_b[1, g])) if baseline is not None else None,
+                sufficient=ok,
+                reason=why,
             )
         )
-    return out
+    keep = np.array([r.sufficient for r in rates], dtype=bool)
+    reps_diff_c, reps_diff_b = _spread(reps_c[:, keep]), _spread(reps_b[:, keep])
+    return Disparity(
+        metric=metric,
+        groups=tuple(rates),
+        difference=float(_spread(point_c[keep])),
+        difference_ci=_interval(reps_diff_c, qs),
+        ratio=float(_ratio(point_c[keep])),
+        ratio_ci=_interval(_ratio(reps_c[:, keep]), qs),
+        baseline_difference=float(_spread(point_b[keep])) if baseline is not None else None,
+        baseline_difference_ci=_interval(reps_diff_b, qs) if baseline is not None else None,
+        growth_ci=_interval(reps_diff_c - reps_diff_b, qs) if baseline is not None else None,
+        n_boot=reps_c.shape[0],
+    )
 
 
 def _nanquantiles(reps: FloatArray, qs: list[float]) -> FloatArray:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import platform
 import subprocess
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from .results import CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
 from .stats.paired import compare, compare_callable, estimate
-from .stats.result import Comparison, Unmeasurable
+from .stats.result import Comparison, Estimate, Unmeasurable
 from .stats.rng import stream
 
 _STATUS_OF: dict[Verdict, Status] = {
@@ -37,7 +36,9 @@ def run_gate(config: GateConfig) -> GateReport:
     compared: list[tuple[MetricConfig, Comparison]] = []
     for metric in config.metrics:
         if data.baseline is not None:
-            result = _guard(f"compare:{metric.name}", metric, partial(_compare, config, data, metric))
+            result = _guard(
+                f"compare:{metric.name}", "comparison", metric, partial(_compare, config, data, metric)
+            )
             if isinstance(result, CheckResult):
                 checks.append(result)
             else:
@@ -108,40 +109,41 @@ def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
     return checks
 
 
+T = TypeVar("T", Comparison, Estimate)
+
+
 def _guard(
-    check_id: str, metric: MetricConfig, compute: Callable[[], Comparison]
-) -> Comparison | CheckResult:
-    """Run one computation; a crash inside becomes an `error` check, which fails closed."""
+    check_id: str,
+    kind: Literal["comparison", "threshold"],
+    metric: MetricConfig,
+    compute: Callable[[], T],
+    threshold: dict[str, float | None] | None = None,
+) -> T | CheckResult:
+    """Run one computation. Unmeasurable data keeps; a crash or a NaN is an `error`, which fails closed."""
+
+    def result(status: Status, message: str) -> CheckResult:
+        return CheckResult(
+            id=check_id,
+            kind=kind,
+            status=status,
+            metric=metric.name,
+            message=message,
+            threshold=threshold or {},
+        )
+
     try:
-        result = compute()
+        value = compute()
     except ConfigError:
         raise
     except Unmeasurable as exc:
-        return CheckResult(
-            id=check_id,
-            kind="comparison",
-            status="inconclusive",
-            metric=metric.name,
-            message=f"KEEP: not measurable: {exc}",
-        )
+        return result("inconclusive", f"KEEP: not measurable: {exc}")
     except Exception as exc:
-        return CheckResult(
-            id=check_id,
-            kind="comparison",
-            status="error",
-            metric=metric.name,
-            message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
+        return result("error", f"could not compute {metric.name}: {type(exc).__name__}: {exc}")
+    if not value.is_finite:
+        return result(
+            "error", f"{metric.name} is undefined on this data (NaN or inf in the estimate or its interval)"
         )
-    figures = (result.candidate, result.baseline, result.delta, *result.ci)
-    if not all(math.isfinite(x) for x in figures):
-        return CheckResult(
-            id=check_id,
-            kind="comparison",
-            status="error",
-            metric=metric.name,
-            message=f"{metric.name} is undefined on this data (NaN or inf in the estimate or its interval)",
-        )
-    return result
+    return value
 
 
 def _arrays(
@@ -193,9 +195,10 @@ def _compare(config: GateConfig, data: EvalData, metric: MetricConfig) -> Compar
 def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -> CheckResult:
     check_id = f"threshold:{metric.name}"
     limits = {"min": metric.min, "max": metric.max}
-    try:
+
+    def compute() -> Estimate:
         _, cand, _ = _arrays(data, metric)
-        est = estimate(
+        return estimate(
             metric.name,
             data.y,
             cand,
@@ -205,35 +208,10 @@ def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -
             boundaries=[b for b in (metric.min, metric.max) if b is not None],
             n_classes=max(data.n_classes, 2),
         )
-    except ConfigError:
-        raise
-    except Unmeasurable as exc:
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="inconclusive",
-            metric=metric.name,
-            message=f"not measurable: {exc}",
-            threshold=limits,
-        )
-    except Exception as exc:
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="error",
-            metric=metric.name,
-            message=f"could not compute {metric.name}: {type(exc).__name__}: {exc}",
-            threshold=limits,
-        )
-    if not all(math.isfinite(x) for x in (est.value, *est.ci)):
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="error",
-            metric=metric.name,
-            message=f"{metric.name} is undefined on this data (NaN or inf)",
-            threshold=limits,
-        )
+
+    est = _guard(check_id, "threshold", metric, compute, limits)
+    if isinstance(est, CheckResult):
+        return est
     status = judge_threshold(est, metric.min, metric.max) if est.n >= MIN_ROWS else "inconclusive"
     bound = " and ".join(
         f"{op} {v:.4g}" for op, v in ((">=", metric.min), ("<=", metric.max)) if v is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
 
@@ -34,6 +34,16 @@ def table_format(path: Path, declared: str | None = None) -> str:
     )
 
 
+def _pyarrow_parquet(path: Path) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ConfigError(
+            f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
+        ) from None
+    return pq
+
+
 def iter_table_chunks(
     path: Path, declared_format: str | None = None, what: str = "data", rows: int = 200_000
 ) -> Iterator[pd.DataFrame]:
@@ -45,12 +55,7 @@ def iter_table_chunks(
     fmt = table_format(path, declared_format)
     try:
         if fmt == "parquet":
-            try:
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise ConfigError(
-                    f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
-                ) from None
+            pq = _pyarrow_parquet(path)
             for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
                 yield batch.to_pandas()
         else:
@@ -74,12 +79,7 @@ def read_table(path: Path, declared_format: str | None = None, what: str = "data
     fmt = table_format(path, declared_format)
     try:
         if fmt == "parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise ConfigError(
-                    f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
-                ) from None
+            _pyarrow_parquet(path)
             frame = pd.read_parquet(path)
         else:
             header = pd.read_csv(path, nrows=0, header=None).columns

@@ -80,19 +80,7 @@ def compare_callable(
         return out
 
     reps = draw_replicates(draw, rng, n_boot, confidence, _raw_boundaries(boundaries, higher_is_better))
-    return Comparison(
-        metric=name,
-        candidate=cand_value,
-        baseline=base_value,
-        delta=cand_value - base_value,
-        ci=percentile_interval(reps, confidence),
-        n=n,
-        method="paired row bootstrap",
-        higher_is_better=higher_is_better,
-        confidence=confidence,
-        n_boot=reps.size,
-        replicates=reps,
-    )
+    return _bootstrapped(name, higher_is_better, cand_value, base_value, reps, n, confidence)
 
 
 def estimate(
@@ -244,19 +232,7 @@ def _compare_mean_loss(
         return np.asarray(diff[idx].mean(axis=1), dtype=np.float64)
 
     reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
-    return Comparison(
-        metric=spec.name,
-        candidate=cand_value,
-        baseline=base_value,
-        delta=cand_value - base_value,
-        ci=percentile_interval(reps, confidence),
-        n=n,
-        method="paired row bootstrap",
-        higher_is_better=spec.higher_is_better,
-        confidence=confidence,
-        n_boot=reps.size,
-        replicates=reps,
-    )
+    return _bootstrapped(spec.name, spec.higher_is_better, cand_value, base_value, reps, n, confidence)
 
 
 def _compare_rmse(
@@ -280,19 +256,7 @@ def _compare_rmse(
             return np.asarray(np.sqrt(sc[idx].mean(axis=1)) - np.sqrt(sb[idx].mean(axis=1)), dtype=np.float64)
 
         reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
-        return Comparison(
-            metric=spec.name,
-            candidate=float(rc),
-            baseline=float(rb),
-            delta=float(rc - rb),
-            ci=percentile_interval(reps, confidence),
-            n=n,
-            method="paired row bootstrap",
-            higher_is_better=False,
-            confidence=confidence,
-            n_boot=reps.size,
-            replicates=reps,
-        )
+        return _bootstrapped(spec.name, False, float(rc), float(rb), reps, n, confidence)
     # RMSE is the root of a mean: delta method on the pair of mean squared errors.
     grad_c = 0.5 / rc if rc > 0 else 0.0
     grad_b = 0.5 / rb if rb > 0 else 0.0
@@ -321,19 +285,7 @@ def _compare_r2(
         return np.asarray(r2[:, 0] - r2[:, 1], dtype=np.float64)
 
     reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
-    return Comparison(
-        metric=spec.name,
-        candidate=cand_value,
-        baseline=base_value,
-        delta=cand_value - base_value,
-        ci=percentile_interval(reps, confidence),
-        n=n,
-        method="paired row bootstrap",
-        higher_is_better=True,
-        confidence=confidence,
-        n_boot=reps.size,
-        replicates=reps,
-    )
+    return _bootstrapped(spec.name, True, cand_value, base_value, reps, n, confidence)
 
 
 def _r2_columns(y: FloatArray, cand: FloatArray, base: FloatArray) -> FloatArray:
@@ -402,6 +354,25 @@ def _single_replicates(
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _bootstrapped(
+    metric: str, higher_is_better: bool, cand: float, base: float, reps: FloatArray, n: int, confidence: float
+) -> Comparison:
+    """A comparison whose interval is the percentile interval of paired row-bootstrap replicates."""
+    return Comparison(
+        metric=metric,
+        candidate=cand,
+        baseline=base,
+        delta=cand - base,
+        ci=percentile_interval(reps, confidence),
+        n=n,
+        method="paired row bootstrap",
+        higher_is_better=higher_is_better,
+        confidence=confidence,
+        n_boot=reps.size,
+        replicates=reps,
+    )
 
 
 def _f(a: NDArray[np.generic]) -> FloatArray:

@@ -82,6 +82,11 @@ class Comparison:
         return float(_sps.t.cdf(z, self.df))
 
     @property
+    def is_finite(self) -> bool:
+        """False when the estimate or its interval is NaN or inf: the metric is undefined here."""
+        return all(math.isfinite(x) for x in (self.candidate, self.baseline, self.delta, *self.ci))
+
+    @property
     def oriented_delta(self) -> float:
         return self.delta if self.higher_is_better else -self.delta
 
@@ -117,6 +122,10 @@ class Estimate:
     n: int
     method: str
     confidence: float
+
+    @property
+    def is_finite(self) -> bool:
+        return all(math.isfinite(x) for x in (self.value, *self.ci))
 
     def __str__(self) -> str:
         return (

@@ -113,6 +113,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.fail_on is not None:
         overrides["fail_on"] = args.fail_on
+    if args.report:
+        _remove_stale(args.report)  # even if the config turns out to be broken
     config = load_config(_config_path(args.config).resolve(), overrides)
     path = args.report or config.report_path
     _remove_stale(path)

@@ -738,6 +738,9 @@ def _check_metric_names(
 def _drift(raw: Mapping[str, Any] | None, resolve: Any) -> DriftConfig | None:
     if not raw:
         return None
+    warn, fail = raw.get("psi_warn", 0.1), raw.get("psi_fail", 0.25)
+    if warn is not None and fail is not None and warn > fail:
+        raise ConfigError(f"`drift.psi_warn`={warn} must be <= `drift.psi_fail`={fail}")
     return DriftConfig(
         reference=resolve(raw["reference"]),
         current=resolve(raw["current"]) if "current" in raw else None,
@@ -822,7 +825,12 @@ def _validation(
                 max_age=None if age is None else str(age),
             )
         )
+    for rule in rules:
+        if rule.min is not None and rule.max is not None and rule.min > rule.max:
+            raise ConfigError(f"`validation.columns.{rule.name}.min`={rule.min} must be <= `max`={rule.max}")
     rows = merged.get("row_count") or {}
+    if rows.get("min") is not None and rows.get("max") is not None and rows["min"] > rows["max"]:
+        raise ConfigError(f"`validation.row_count.min`={rows['min']} must be <= `max`={rows['max']}")
     return ValidationConfig(
         data=resolve(merged["data"]) if "data" in merged else None,
         row_min=rows.get("min"),

@@ -13,7 +13,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,10 @@ class Profile:
                 raise DataError(
                     f"profiles of column `{name}` have different bins; build them on the same edges"
                 )
+            if a.count == 0 or b.count == 0:
+                kept = b if a.count == 0 else a
+                merged[name] = replace(kept, count=a.count + b.count, nulls=a.nulls + b.nulls)
+                continue
             n = a.count + b.count
             c = ColumnProfile(
                 name, a.kind, a.dtype, count=n, nulls=a.nulls + b.nulls, edges=a.edges, quantiles=a.quantiles
@@ -151,20 +155,83 @@ def load_profile(path: Path) -> Profile:
             f"{PROFILE_SCHEMA_VERSION!r}. Rebuild it with `mlgate profile`"
         )
     try:
-        columns = {name: ColumnProfile(name=name, **spec) for name, spec in raw["columns"].items()}
-        return Profile(int(raw["rows"]), columns, raw.get("source"))
-    except (KeyError, TypeError) as exc:
-        raise DataError(f"reference profile `{path}` is malformed: {exc}") from None
+        columns = {str(name): ColumnProfile(name=str(name), **spec) for name, spec in raw["columns"].items()}
+        rows = int(raw["rows"])
+        for column in columns.values():
+            _check_column(column)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"reference profile `{path}` is malformed: {type(exc).__name__}: {exc}") from None
+    return Profile(rows, columns, raw.get("source"))
+
+
+def _check_column(c: ColumnProfile) -> None:
+    """Refuse a profile column whose numbers could not have come from `mlgate profile`."""
+    kinds = ("numeric", "categorical", "identifier", "datetime", "empty")
+    if c.kind not in kinds:
+        raise ValueError(f"column `{c.name}`: kind {c.kind!r} is not one of {kinds}")
+    if not (isinstance(c.count, int) and isinstance(c.nulls, int) and c.count >= 0 and c.nulls >= 0):
+        raise ValueError(f"column `{c.name}`: count and nulls must be non-negative integers")
+    if c.kind == "numeric" and c.count > 0:
+        numbers = [c.min, c.max, c.mean, c.std, *c.edges, *c.quantiles]
+        if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in numbers):
+            raise ValueError(
+                f"column `{c.name}`: min, max, mean, std, edges and quantiles must be finite numbers"
+            )
+        assert c.min is not None and c.max is not None and c.std is not None
+        if c.min > c.max or c.std < 0 or sorted(c.edges) != c.edges or sorted(c.quantiles) != c.quantiles:
+            raise ValueError(f"column `{c.name}`: needs min <= max, std >= 0 and sorted edges and quantiles")
+        if len(c.quantiles) != QUANTILE_GRID.size or len(c.counts) != len(c.edges) + 3:
+            raise ValueError(
+                f"column `{c.name}`: needs {QUANTILE_GRID.size} quantiles and len(edges)+3 counts"
+            )
+        if not all(isinstance(x, int) and x >= 0 for x in c.counts) or sum(c.counts) != c.count:
+            raise ValueError(f"column `{c.name}`: counts must be non-negative integers summing to count")
+    if c.kind == "categorical":
+        if not isinstance(c.categories, dict) or not all(
+            isinstance(v, int) and v >= 0 for v in c.categories.values()
+        ):
+            raise ValueError(f"column `{c.name}`: categories must map labels to non-negative counts")
+        if not (isinstance(c.other, int) and c.other >= 0) or sum(c.categories.values()) + c.other != c.count:
+            raise ValueError(f"column `{c.name}`: categories plus other must add up to count")
 
 
 def column_kind(series: pd.Series) -> str:
     import pandas as pd
 
+    if series.isna().all():
+        return "empty"  # undecided until a chunk with values arrives
     if pd.api.types.is_bool_dtype(series.dtype):
         return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        return "datetime"
     if pd.api.types.is_numeric_dtype(series.dtype):
         return "numeric"
     return "categorical"
+
+
+def category_text(values: pd.Series) -> pd.Series:
+    """Category labels as text, the same whichever way a file was read.
+
+    A code column read as text ("1"), as integers (1) or as floats because of a
+    NaN elsewhere (1.0) gives "1" every time.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(numbers) & (numbers == np.round(numbers))):
+            return pd.Series(numbers.astype(np.int64).astype(str), index=values.index)
+        return values.astype(str)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "boolean", "integer", "empty"):
+        return values.astype(str)
+    return values.map(_one_text)
+
+
+def _one_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def build_profile(
@@ -186,24 +253,30 @@ def build_profile(
         rows += len(chunk)
         for name in columns:
             series = chunk[name]
-            if name not in profiles:
-                profiles[name] = ColumnProfile(name, column_kind(series), str(series.dtype))
-            prof = profiles[name]
-            if prof.kind == "numeric":
-                if column_kind(series) != "numeric":
-                    raise DataError(f"column `{name}` mixes numbers and text across the file; fix its type")
+            prof = profiles.setdefault(name, ColumnProfile(name, "empty", str(series.dtype)))
+            kind = column_kind(series)
+            if prof.kind == "empty" and kind != "empty":
+                prof.kind, prof.dtype = kind, str(series.dtype)
+            if kind == "empty":
+                prof.nulls += len(series)
+            elif prof.kind == "numeric":
+                if kind != "numeric":
+                    raise DataError(
+                        f"column `{name}` holds numbers in earlier rows and text from row {rows - len(chunk)} on; "
+                        "fix the column, or profile with a larger --chunk-rows so its type is read from more rows"
+                    )
                 values = series.to_numpy(dtype=np.float64)
                 null = np.isnan(values)
                 prof.nulls += int(null.sum())
                 prof.count += int(values.size - null.sum())
                 _update_numeric(name, values[~null], rng, samples, sums, prof)
             else:
-                # value_counts hashes in C; NaN is dropped and counted as null.
-                counted = series.value_counts(dropna=True)
-                present = int(counted.sum())
-                prof.nulls += len(series) - present
-                prof.count += present
+                null = series.isna().to_numpy()
+                prof.nulls += int(null.sum())
+                prof.count += int(null.size - null.sum())
                 if prof.kind == "categorical":
+                    # value_counts hashes in C; the text form matches what the drift check compares.
+                    counted = category_text(series[~null]).value_counts()
                     counter = counters.setdefault(name, Counter())
                     for value, count in zip(counted.index, counted.to_numpy(), strict=True):
                         counter[str(value)] += int(count)
@@ -280,18 +353,29 @@ def infer_contract(profile: Profile) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name, col in profile.columns.items():
         null_fraction = col.nulls / max(col.nulls + col.count, 1)
-        rule: dict[str, Any] = {"dtype": "numeric" if col.kind == "numeric" else "categorical"}
+        dtype = {"numeric": "numeric", "datetime": "datetime", "identifier": "string"}.get(
+            col.kind, "categorical"
+        )
+        rule: dict[str, Any] = {} if col.kind == "empty" else {"dtype": dtype}
         if col.kind == "numeric" and col.min is not None and col.max is not None:
-            # Leave room past the reference's extremes: new data rarely repeats them exactly.
+            # Leave room past the reference's extremes (new data rarely repeats them), rounded outwards.
             slack = 0.1 * (col.max - col.min)
             low, high = col.min - slack, col.max + slack
             if col.min >= 0 > low:
                 low = 0.0
-            rule.update(min=float(f"{low:.6g}"), max=float(f"{high:.6g}"))
+            rule.update(min=_round_out(low, up=False), max=_round_out(high, up=True))
         elif col.kind == "categorical" and col.other == 0:
             rule["allowed"] = sorted(col.categories)
-        if col.kind == "identifier":
-            rule["dtype"] = "string"
         rule["max_null_fraction"] = math.ceil(null_fraction * 1000) / 1000
         columns[name] = rule
-    return {"row_count": {"min": 1}, "duplicates": {"max_fraction": 0.0}, "columns": columns}
+    # Duplicates are not measured by a profile, so the contract leaves that rule to the user.
+    return {"row_count": {"min": 1}, "columns": columns}
+
+
+def _round_out(x: float, *, up: bool) -> float:
+    """Round to 6 significant digits away from the data, so the bound still contains it."""
+    if x == 0 or not math.isfinite(x):
+        return float(x)
+    step = 10.0 ** (math.floor(math.log10(abs(x))) - 5)
+    rounded = (math.ceil if up else math.floor)(x / step) * step
+    return float(f"{rounded:.6g}")

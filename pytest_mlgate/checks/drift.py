@@ -10,7 +10,7 @@ import numpy as np
 from ..config import DriftConfig
 from ..errors import DataError
 from ..io.tables import iter_table_chunks
-from ..profile import ColumnProfile, Profile, build_profile, load_profile
+from ..profile import ColumnProfile, Profile, build_profile, category_text, load_profile
 from ..results import CheckResult, Status
 from ..stats.drift import DriftStats, benjamini_hochberg, compare_counts, quantile_shift, sorted_counts
 
@@ -42,13 +42,15 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
         try:
             if prof is None:
                 raise DataError(f"column `{name}` is not in the drift reference `{cfg.reference.name}`")
-            if prof.kind == "identifier":
+            if prof.kind in ("identifier", "datetime"):
                 skipped.append(name)
                 continue
+            if prof.kind == "empty" or prof.count == 0:
+                raise DataError(f"column `{name}` has no values in the drift reference (all NaN)")
             if name not in current.columns:
                 raise DataError(f"column `{name}` is in the reference but missing from the current data")
             stats, extra = _column_drift(prof, current[name])
-        except DataError as exc:
+        except (DataError, ValueError, TypeError) as exc:
             checks.append(
                 CheckResult(
                     id=check_id,
@@ -65,7 +67,8 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
     flagged = 0
     for (name, prof, stats, extra), p_adj in zip(measured, adjusted, strict=True):
         status, why = _judge(cfg, stats, float(p_adj))
-        flagged += status in ("warn", "fail")
+        # The share is about the model's inputs: label and prediction drift are reported on their own.
+        flagged += status in ("warn", "fail") and extra["role"] == "feature"
         checks.append(
             CheckResult(
                 id=f"drift:{name}",
@@ -99,8 +102,8 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
                 },
             )
         )
-    errors = sum(c.status == "error" for c in checks)
-    compared = len(measured) + errors
+    errors = sum(c.status == "error" and c.details.get("role") == "feature" for c in checks)
+    compared = sum(extra["role"] == "feature" for *_, extra in measured) + errors
     share = (flagged + errors) / compared if compared else 0.0
     share_status: Status = "fail" if share > cfg.max_share else "pass"
     if compared == 0:
@@ -113,7 +116,7 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
         else "no column could be compared"
     )
     if skipped:
-        message += f"; identifier-like columns not compared: {', '.join(skipped)}"
+        message += f"; identifier-like or datetime columns not compared: {', '.join(skipped)}"
     checks.append(
         CheckResult(
             id="drift:share",
@@ -150,7 +153,8 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
         values = numeric.to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
             raise DataError(f"column `{name}` holds inf in the current data")
-        assert prof.min is not None and prof.max is not None and prof.std is not None
+        if prof.min is None or prof.max is None or prof.std is None:
+            raise DataError(f"column `{name}` has no values in the drift reference (all NaN)")
         ordered = np.sort(values)
         counts = sorted_counts(ordered, np.asarray(prof.edges), prof.min, prof.max)
         stats = compare_counts(np.asarray(prof.counts), counts)
@@ -158,7 +162,7 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
         if prof.std == 0:
             extra["note"] = "constant in the reference"
         return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra
-    text = present.astype(str)
+    text = category_text(present)
     known = list(prof.categories)
     counted = text.value_counts()
     current_counts = np.array(

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MISSING_GROUP = "<missing>"
+MAX_GROUPS_PER_COLUMN = 50
+SHOWN_GROUPS = 10
 FOUR_FIFTHS = 0.8
 
 
@@ -42,12 +44,21 @@ def group_labels(cfg: FairnessConfig, frame: pd.DataFrame) -> tuple[np.ndarray, 
             )
         # factorize hashes in C; NaN gets code -1, which becomes the "<missing>" group.
         column_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) > MAX_GROUPS_PER_COLUMN:
+            raise DataError(
+                f"sensitive column `{column}` has {len(uniques)} distinct values; fairness compares groups, "
+                f"so bin it into at most {MAX_GROUPS_PER_COLUMN} groups first (an age column into age bands, say)"
+            )
         names = [str(u) for u in uniques] + [MISSING_GROUP]
         column_codes = np.where(column_codes < 0, len(uniques), column_codes)
         codes = codes * len(names) + column_codes
         prefix = f"{column}=" if len(cfg.sensitive) > 1 else ""
         names_per_column.append([prefix + n for n in names])
     used, compact = np.unique(codes, return_inverse=True)
+    if used.size < 2:
+        raise DataError(
+            f"`fairness.sensitive` {list(cfg.sensitive)} gives a single group in the data: there is nothing to compare"
+        )
     labels = [_decode(int(code), names_per_column) for code in used]
     order = sorted(range(used.size), key=lambda i: labels[i])
     rank = np.empty(used.size, dtype=np.intp)
@@ -168,8 +179,12 @@ def _judge(cfg: FairnessConfig, d: Disparity, with_baseline: bool) -> CheckResul
     if not verdicts:
         verdicts.append(("inconclusive", "no fairness limit is configured"))
     message = "; ".join(text for _, text in verdicts)
+    if not with_baseline and cfg.max_regression is not None:
+        message += "; non-regression not checked: no baseline"
     if insufficient:
-        message += "; insufficient_data: " + ", ".join(f"{g.group} ({g.reason})" for g in insufficient)
+        shown = ", ".join(f"{g.group} ({g.reason})" for g in insufficient[:SHOWN_GROUPS])
+        more = f" and {len(insufficient) - SHOWN_GROUPS} more" if len(insufficient) > SHOWN_GROUPS else ""
+        message += f"; insufficient_data: {shown}{more}"
     return CheckResult(
         id=f"fairness:{d.metric}",
         kind="fairness",

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import ColumnRule, ValidationConfig
 from ..errors import ConfigError
+from ..profile import category_text
 from ..results import CheckResult
 
 if TYPE_CHECKING:
@@ -148,7 +149,8 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
         numeric = pd.to_numeric(present, errors="coerce")
         bad_type = numeric.isna().to_numpy()
         if rule.dtype == "integer":
-            bad_type |= ~np.isclose(numeric.fillna(0).to_numpy(dtype=np.float64) % 1, 0)
+            filled = numeric.fillna(0).to_numpy(dtype=np.float64)
+            bad_type |= ~np.isclose(filled, np.round(filled))
         if bad_type.any():
             violations.append(
                 _violation(
@@ -180,8 +182,9 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
                 )
             )
     if rule.allowed is not None:
-        allowed = {str(a) for a in rule.allowed}
-        outside = ~present.astype(str).isin(allowed).to_numpy()
+        # The same text form on both sides: 1, 1.0 (a NaN made the column float) and "1" all match.
+        allowed = set(category_text(pd.Series(list(rule.allowed), dtype=object)))
+        outside = ~category_text(present).isin(allowed).to_numpy()
         out_of_range |= outside
     if out_of_range.any():
         share = float(out_of_range.sum() / max(n, 1))
@@ -202,7 +205,18 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
                     present[out_of_range].tolist(),
                 )
             )
-    if rule.dtype == "datetime" or rule.max_age_seconds is not None:
+    if (rule.dtype == "datetime" or rule.max_age_seconds is not None) and pd.api.types.is_numeric_dtype(
+        present.dtype
+    ):
+        violations.append(
+            _violation(
+                "dtype",
+                "number",
+                "datetime",
+                f"`{name}` holds numbers, not timestamps: store ISO 8601 text or datetimes (the unit of a number is unknown)",
+            )
+        )
+    elif rule.dtype == "datetime" or rule.max_age_seconds is not None:
         stamps = pd.to_datetime(present, errors="coerce", utc=True, format="mixed")
         unparsed = stamps.isna().to_numpy()
         if unparsed.any():

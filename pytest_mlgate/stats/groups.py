@@ -210,18 +210,45 @@ def summarize(
         )
     keep = np.array([r.sufficient for r in rates], dtype=bool)
     reps_diff_c, reps_diff_b = _spread(reps_c[:, keep]), _spread(reps_b[:, keep])
+    diff_c, ratio_c = _simultaneous_bounds(point_c[keep], reps_c[:, keep], limits.confidence)
+    diff_b, _ = _simultaneous_bounds(point_b[keep], reps_b[:, keep], limits.confidence)
     return Disparity(
         metric=metric,
         groups=tuple(rates),
         difference=float(_spread(point_c[keep])),
-        difference_ci=_interval(reps_diff_c, qs),
+        difference_ci=diff_c,
         ratio=float(_ratio(point_c[keep])),
-        ratio_ci=_interval(_ratio(reps_c[:, keep]), qs),
+        ratio_ci=ratio_c,
         baseline_difference=float(_spread(point_b[keep])) if baseline is not None else None,
-        baseline_difference_ci=_interval(reps_diff_b, qs) if baseline is not None else None,
+        baseline_difference_ci=diff_b if baseline is not None else None,
         growth_ci=_interval(reps_diff_c - reps_diff_b, qs) if baseline is not None else None,
         n_boot=reps_c.shape[0],
     )
+
+
+def _simultaneous_bounds(point: FloatArray, reps: FloatArray, confidence: float) -> tuple[Interval, Interval]:
+    """Intervals for max−min and min/max from a simultaneous band over the groups.
+
+    The percentile bootstrap of a range is biased upwards (more so with more
+    groups), so equal groups would fail. Instead: a max-|z| bootstrap band
+    p_g ± c·se_g holds for all groups at once with the stated confidence, and
+    the range's bounds follow from it.
+    """
+    nan = Interval(float("nan"), float("nan"))
+    if point.size < 2:
+        return nan, nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.nanstd(reps, axis=0, ddof=1)
+    z = np.abs(reps - point) / np.where(se > 0, se, np.inf)
+    c = float(np.nanquantile(np.nanmax(z, axis=1), confidence)) if np.isfinite(z).any() else 0.0
+    low = np.clip(point - c * se, 0.0, 1.0)
+    high = np.clip(point + c * se, 0.0, 1.0)
+    difference = Interval(max(0.0, float(low.max() - high.min())), float(high.max() - low.min()))
+    top_high, top_low = float(high.max()), float(low.max())
+    ratio_low = float(low.min() / top_high) if top_high > 0 else 1.0
+    ratio_high = min(1.0, float(high.min() / top_low)) if top_low > 0 else 1.0
+    return difference, Interval(ratio_low, ratio_high)
 
 
 def _nanquantiles(reps: FloatArray, qs: list[float]) -> FloatArray:

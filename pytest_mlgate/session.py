@@ -37,6 +37,8 @@ class GateSession:
         self._error: Exception | None = None
         self._ran = False
         self._write_error: Exception | None = None
+        self.ran: set[str] = set()
+        """Names of the gate items that ran (the rest were deselected)."""
 
     @staticmethod
     def _load(config: pytest.Config) -> GateConfig:
@@ -154,6 +156,16 @@ class GateSession:
         tr.write_line(plain(rows([c.to_dict() for c in self._report.checks])))
         colour = {"promote": "green", "keep": "yellow", "reject": "red"}[self._report.decision]
         tr.write_line(f"decision: {self._report.summary}", **{colour: True, "bold": True})
+        unseen = [
+            c.id
+            for c in self._report.checks
+            if c.status in ("fail", "error") and c.id not in self.ran and c.id.split(":")[0] not in self.ran
+        ]
+        if unseen:
+            tr.write_line(
+                f"note: the decision counts checks whose test items were deselected: {', '.join(unseen)}",
+                yellow=True,
+            )
         if self._write_error is not None:
             tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
         else:
@@ -176,6 +188,7 @@ class GateItem(pytest.Item):
         self.add_marker("mlgate")
 
     def runtest(self) -> None:
+        self.state.ran.add(self.name)
         report = self.state.report()
         section = self.name in SECTIONS
         checks = [

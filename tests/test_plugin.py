@@ -161,3 +161,11 @@ def test_report_fixture_needs_the_flag(pytester: pytest.Pytester) -> None:
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(skipped=1)
     pytester.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider").assert_outcomes(passed=4)
+
+
+def test_deselected_failing_checks_are_named_because_they_still_decide(pytester: pytest.Pytester) -> None:
+    result = _gate(pytester, "worse", "-k", "not roc_auc")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*note: the decision counts checks whose test items were deselected: compare:roc_auc*"]
+    )

@@ -198,7 +198,7 @@ def _check_column(c: ColumnProfile) -> None:
 def column_kind(series: pd.Series) -> str:
     import pandas as pd
 
-    if series.isna().all():
+    if series.head(1000).isna().all() and series.isna().all():
         return "empty"  # undecided until a chunk with values arrives
     if pd.api.types.is_bool_dtype(series.dtype):
         return "categorical"
@@ -226,6 +226,24 @@ def category_text(values: pd.Series) -> pd.Series:
     if kind in ("string", "boolean", "integer", "empty"):
         return values.astype(str)
     return values.map(_one_text)
+
+
+def category_counts(series: pd.Series) -> dict[str, int]:
+    """Counts of each category's text form, NaN left out.
+
+    Counting the raw values first (hashing in C) and converting only the distinct
+    ones to text is much faster than converting every row.
+    """
+    import pandas as pd
+
+    counted = series.value_counts(dropna=True)
+    if counted.empty:
+        return {}
+    labels = category_text(pd.Series(counted.index, dtype=counted.index.dtype))
+    out: dict[str, int] = {}
+    for label, count in zip(labels.to_numpy(), counted.to_numpy(), strict=True):
+        out[str(label)] = out.get(str(label), 0) + int(count)
+    return out
 
 
 def _one_text(value: object) -> str:
@@ -271,15 +289,13 @@ def build_profile(
                 prof.count += int(values.size - null.sum())
                 _update_numeric(name, values[~null], rng, samples, sums, prof)
             else:
-                null = series.isna().to_numpy()
-                prof.nulls += int(null.sum())
-                prof.count += int(null.size - null.sum())
+                counted = category_counts(series)
+                present = sum(counted.values())
+                prof.nulls += len(series) - present
+                prof.count += present
                 if prof.kind == "categorical":
-                    # value_counts hashes in C; the text form matches what the drift check compares.
-                    counted = category_text(series[~null]).value_counts()
                     counter = counters.setdefault(name, Counter())
-                    for value, count in zip(counted.index, counted.to_numpy(), strict=True):
-                        counter[str(value)] += int(count)
+                    counter.update(counted)
                     if len(counter) > MAX_DISTINCT:
                         prof.kind = "identifier"
                         counters.pop(name)

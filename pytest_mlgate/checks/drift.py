@@ -10,7 +10,7 @@ import numpy as np
 from ..config import DriftConfig
 from ..errors import DataError
 from ..io.tables import iter_table_chunks
-from ..profile import ColumnProfile, Profile, build_profile, category_text, load_profile
+from ..profile import ColumnProfile, Profile, build_profile, category_counts, load_profile
 from ..results import CheckResult, Status
 from ..stats.drift import DriftStats, benjamini_hochberg, compare_counts, quantile_shift, sorted_counts
 
@@ -136,12 +136,12 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
 def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, dict[str, Any]]:
     import pandas as pd
 
-    present = series.dropna()
     name = prof.name
-    if present.empty:
-        raise DataError(f"column `{name}` has no values in the current data (all NaN)")
     extra: dict[str, Any] = {}
     if prof.kind == "numeric":
+        present = series.dropna()
+        if present.empty:
+            raise DataError(f"column `{name}` has no values in the current data (all NaN)")
         numeric = pd.to_numeric(present, errors="coerce")
         bad = numeric.isna()
         if bad.any():
@@ -162,17 +162,18 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
         if prof.std == 0:
             extra["note"] = "constant in the reference"
         return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra
-    text = category_text(present)
+    counted = category_counts(series)
+    total = sum(counted.values())
+    if total == 0:
+        raise DataError(f"column `{name}` has no values in the current data (all NaN)")
     known = list(prof.categories)
-    counted = text.value_counts()
-    current_counts = np.array(
-        [int(counted.get(c, 0)) for c in known] + [int(len(text) - counted.reindex(known).fillna(0).sum())]
-    )
+    in_known = [counted.get(c, 0) for c in known]
+    current_counts = np.array([*in_known, total - sum(in_known)])
     reference_counts = np.array([prof.categories[c] for c in known] + [prof.other])
-    unseen = [str(c) for c in counted.index if c not in prof.categories]
+    unseen = sorted((c for c in counted if c not in prof.categories), key=lambda c: -counted[c])
     if unseen:
         extra["unseen_categories"] = unseen[:10]
-        extra["unseen_share"] = float(counted[unseen].sum() / len(text))
+        extra["unseen_share"] = sum(counted[c] for c in unseen) / total
     return compare_counts(reference_counts, current_counts), extra
 
 

@@ -179,3 +179,16 @@ def test_malformed_report_is_a_data_error(tmp_path: Path, capsys: pytest.Capture
     )
     assert main(["report", str(tmp_path / "r.json")]) == 3
     assert "malformed" in capsys.readouterr().err
+
+
+def test_mcnemar_does_not_block_non_inferiority_at_a_nonzero_margin() -> None:
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 20_000)
+    base = np.where(rng.random(20_000) < 0.85, y, 1 - y)
+    cand = base.copy()
+    swap = rng.choice(20_000, 400, replace=False)  # balanced disagreements: no real difference
+    cand[swap] = 1 - cand[swap]
+    result = compare("accuracy", y, cand, base, rng=RNG)
+    (d,) = decide([result], [0.01], [0.0], "non-inferiority")
+    assert result.pvalue is not None and result.pvalue > 0.05
+    assert d.verdict is Verdict.PROMOTE

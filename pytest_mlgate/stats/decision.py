@@ -80,7 +80,7 @@ def _decide_one(
     promote_bar = gain if mode == "superiority" else -margin
     decisive = rejected or low > promote_bar
     if decisive:
-        doubt = _too_thin(c, margin, gain, rejected)
+        doubt = _too_thin(c, -margin if rejected else promote_bar)
         if doubt:
             n_needed = max(MIN_ROWS, c.n * 2) if c.n < MIN_ROWS else None
             return MetricDecision(Verdict.KEEP, c.n < MIN_ROWS, n_needed, mde, pvalue, doubt)
@@ -104,8 +104,11 @@ def _decide_one(
     return MetricDecision(Verdict.KEEP, underpowered, n_needed, mde, pvalue, reason)
 
 
-def _too_thin(c: Comparison, margin: float, gain: float, rejected: bool) -> str:
-    """Why a decisive-looking interval should not be trusted, or "" when it can be."""
+def _too_thin(c: Comparison, bar: float) -> str:
+    """Why a decisive-looking interval should not be trusted, or "" when it can be.
+
+    ``bar`` is the boundary the interval cleared (−margin to reject, the promote bar to promote).
+    """
     if c.n < MIN_ROWS:
         return f"only {c.n} rows: at least {MIN_ROWS} are needed before an interval is trusted"
     if c.discordant is not None and 0 < c.discordant < MIN_DISCORDANT:
@@ -113,8 +116,8 @@ def _too_thin(c: Comparison, margin: float, gain: float, rejected: bool) -> str:
             f"the models disagree on only {c.discordant} rows; at least {MIN_DISCORDANT} are needed "
             "before a bootstrap interval on label metrics is trusted"
         )
-    bound = margin if rejected else gain
-    if c.metric == "accuracy" and bound == 0 and c.pvalue is not None and not c.pvalue < 1.0 - c.confidence:
+    # McNemar tests "no difference", so it can only confirm a boundary at exactly zero.
+    if c.metric == "accuracy" and bar == 0 and c.pvalue is not None and not c.pvalue < 1.0 - c.confidence:
         return f"exact McNemar test does not confirm a difference (p = {c.pvalue:.3g})"
     return ""
 

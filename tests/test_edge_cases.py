@@ -186,8 +186,9 @@ def test_mcnemar_does_not_block_non_inferiority_at_a_nonzero_margin() -> None:
     y = rng.integers(0, 2, 20_000)
     base = np.where(rng.random(20_000) < 0.85, y, 1 - y)
     cand = base.copy()
-    swap = rng.choice(20_000, 400, replace=False)  # balanced disagreements: no real difference
-    cand[swap] = 1 - cand[swap]
+    right, wrong = np.flatnonzero(base == y), np.flatnonzero(base != y)
+    swap = np.concatenate([rng.choice(right, 200, replace=False), rng.choice(wrong, 200, replace=False)])
+    cand[swap] = 1 - cand[swap]  # 200 rows fixed, 200 spoiled: no difference at all
     result = compare("accuracy", y, cand, base, rng=RNG)
     (d,) = decide([result], [0.01], [0.0], "non-inferiority")
     assert result.pvalue is not None and result.pvalue > 0.05

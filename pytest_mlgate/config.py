@@ -631,6 +631,18 @@ def _build(
     metrics = []
     for name, spec in (raw.get("metrics") or {}).items():
         spec = spec or {}
+        for key in ("higher_is_better", "needs"):
+            if key in spec and "callable" not in spec:
+                at = _where(("metrics", str(name), key), lines, where)
+                raise ConfigError(
+                    f"{at}: `metrics.{name}.{key}` must be left out: it only applies to a `callable` metric"
+                )
+        if spec.get("gain") and raw.get("mode") == "non-inferiority":
+            at = _where(("metrics", str(name), "gain"), lines, where)
+            raise ConfigError(
+                f"{at}: `metrics.{name}.gain`={spec['gain']} must be left out in non-inferiority mode, "
+                "which promotes on the margin alone"
+            )
         metrics.append(
             MetricConfig(
                 name=str(name),

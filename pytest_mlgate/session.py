@@ -35,7 +35,7 @@ class GateSession:
         self.gate_config = self._load(config)
         self._report: GateReport | None = None
         self._error: Exception | None = None
-        self._ran = False
+        self._gate_started = False
         self._write_error: Exception | None = None
         self.ran: set[str] = set()
         """Names of the gate items that ran (the rest were deselected)."""
@@ -73,18 +73,15 @@ class GateSession:
 
     def report(self) -> GateReport:
         """Run the gate once; re-raise the same input error for every check that asks."""
-        if not self._ran:
-            self._ran = True
+        if not self._gate_started:
+            self._gate_started = True
             from .errors import MlgateError
             from .gate import run_gate
 
             try:
-                self.report_path().unlink(missing_ok=True)
                 self._report = run_gate(self.gate_config)
             except MlgateError as exc:
                 self._error = exc
-            except IsADirectoryError:
-                self._error = MlgateError(f"report path `{self.report_path()}` is a directory")
         if self._error is not None:
             raise self._error
         assert self._report is not None
@@ -104,6 +101,16 @@ class GateSession:
         return Path(explicit) if explicit else self.gate_config.report_path
 
     # --- hooks ---
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # An older run's decision must not survive a run that decides nothing (input error, deselection).
+        path = self.report_path()
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"mlgate: report path `{path}` cannot be replaced: {exc.strerror or exc}"
+            ) from None
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         c = self.gate_config

@@ -7,6 +7,7 @@ a helper runs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,10 +15,13 @@ import pytest
 if TYPE_CHECKING:
     from types import SimpleNamespace
 
+    from .golden import GoldenStore, UpdateMode
     from .results import GateReport
     from .session import GateSession
 
 from .options import FAIL_ON_CHOICES, SESSION_KEY, option
+
+_GOLDEN_STORES = pytest.StashKey[dict[Path, "GoldenStore"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,6 +32,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("--mlgate-report", "mlgate_report", {"metavar": "PATH"}, "string"),
         ("--mlgate-seed", "mlgate_seed", {"metavar": "INT", "type": int}, "string"),
         ("--mlgate-fail-on", "mlgate_fail_on", {"choices": FAIL_ON_CHOICES}, "string"),
+        ("--mlgate-update", "mlgate_update", {"action": "store_true", "default": None}, "bool"),
+        (
+            "--mlgate-update-new-only",
+            "mlgate_update_new_only",
+            {"action": "store_true", "default": None},
+            "bool",
+        ),
+        ("--mlgate-force-update", "mlgate_force_update", {"action": "store_true", "default": None}, "bool"),
+        ("--mlgate-artifacts", "mlgate_artifacts", {"metavar": "DIR"}, "string"),
     ]
     helps = {
         "mlgate": "run the model gate declared in mlgate.yaml (or [tool.mlgate] in pyproject.toml)",
@@ -35,6 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "mlgate_report": "where to write the JSON report (default: the config's report.path)",
         "mlgate_seed": "seed for every bootstrap stream (default: the config's seed, else 0)",
         "mlgate_fail_on": "which decision fails the run: reject (default), keep or never",
+        "mlgate_update": "write golden files from the current model (and pass)",
+        "mlgate_update_new_only": "write only the golden files that do not exist yet",
+        "mlgate_force_update": "allow golden updates even when CI=true",
+        "mlgate_artifacts": "where failed golden checks write obtained outputs and diffs (default: .mlgate-artifacts)",
     }
     for flag, dest, kwargs, ini_type in options:
         group.addoption(flag, dest=dest, help=helps[dest], **kwargs)
@@ -76,3 +93,37 @@ def mlgate_report(request: pytest.FixtureRequest) -> GateReport:
     if session is None:
         pytest.skip("the gate report needs --mlgate")
     return session.report()
+
+
+@pytest.fixture
+def mlgate_golden(request: pytest.FixtureRequest) -> GoldenStore:
+    """Golden cases next to the test module, in ``golden/``: ``mlgate_golden.check(name, inputs, scores=...)``."""
+    from .golden import GoldenStore
+
+    config = request.config
+    mode: UpdateMode = "never"
+    if option(config, "mlgate_update"):
+        mode = "all"
+    elif option(config, "mlgate_update_new_only"):
+        mode = "new"
+    artifacts = option(config, "mlgate_artifacts")
+    store = GoldenStore(
+        directory=request.path.parent / "golden",
+        artifacts=Path(artifacts) if artifacts else config.rootpath / ".mlgate-artifacts",
+        mode=mode,
+        force=bool(option(config, "mlgate_force_update")),
+    )
+    stores = config.stash.setdefault(_GOLDEN_STORES, {})
+    return stores.setdefault(store.directory, store)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    stores = config.stash.get(_GOLDEN_STORES, {})
+    orphans = [p for store in stores.values() for p in store.orphans()]
+    if orphans:
+        terminalreporter.section("mlgate golden files")
+        terminalreporter.write_line(
+            "not used by any test in this run (orphaned, if the whole suite ran): "
+            + ", ".join(str(p) for p in orphans),
+            yellow=True,
+        )

@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--seed", type=int, help="override the config's seed")
     gate.add_argument("--fail-on", choices=("reject", "keep", "never"), help="which decision exits 1")
     gate.add_argument("--markdown", type=Path, help="also write the Markdown rendering here")
+    gate.add_argument(
+        "--update-golden",
+        choices=("all", "new"),
+        help="write the `regression:` golden files (all, or only missing ones)",
+    )
+    gate.add_argument("--force-update", action="store_true", help="allow --update-golden when CI=true")
 
     validate = sub.add_parser("validate-config", help="check a config file and exit 0 or 2")
     validate.add_argument("config", type=Path, nargs="?")
@@ -118,7 +124,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args.config).resolve(), overrides)
     path = args.report or config.report_path
     _remove_stale(path)
-    report = run_gate(config)
+    report = run_gate(config, golden_mode=args.update_golden or "never", force_update=args.force_update)
     report.write(path)
     if args.markdown:
         _write_text(args.markdown, render(report.to_dict()))

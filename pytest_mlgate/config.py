@@ -221,6 +221,29 @@ _SCHEMA: dict[str, Key] = {
             ),
         },
     ),
+    "regression": Key(
+        "object",
+        "Golden cases by name: known inputs whose expected outputs the candidate model must reproduce.",
+        values=Key(
+            "object",
+            "One golden file.",
+            children={
+                "golden": Key(
+                    "string", "Golden file (JSON, CSV or Parquet), written by --mlgate-update.", required=True
+                ),
+                "atol": Key(
+                    "number", "Absolute tolerance on scores (always required).", required=True, minimum=0
+                ),
+                "rtol": Key("number", "Relative tolerance on scores.", minimum=0, default=0.0),
+                "flip_budget": Key(
+                    "integer",
+                    "Labels allowed to change where the score is clear of the threshold.",
+                    minimum=0,
+                    default=0,
+                ),
+            },
+        ),
+    ),
     "fairness": Key(
         "object",
         "Per-group metrics and their disparity (binary tasks).",
@@ -411,6 +434,15 @@ class FairnessConfig:
 
 
 @dataclass(frozen=True)
+class GoldenConfig:
+    name: str
+    golden: Path
+    atol: float
+    rtol: float = 0.0
+    flip_budget: int = 0
+
+
+@dataclass(frozen=True)
 class GateConfig:
     task: Task
     data: DataConfig
@@ -420,6 +452,7 @@ class GateConfig:
     drift: DriftConfig | None = None
     validation: ValidationConfig | None = None
     fairness: FairnessConfig | None = None
+    regression: tuple[GoldenConfig, ...] = ()
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -655,10 +688,10 @@ def _build(
                 needs=spec.get("needs"),
             )
         )
-    sections = [k for k in ("metrics", "drift", "validation", "fairness") if raw.get(k)]
+    sections = [k for k in ("metrics", "drift", "validation", "fairness", "regression") if raw.get(k)]
     if not sections:
         raise ConfigError(
-            f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`"
+            f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`, `regression`"
         )
     _check_metric_names(metrics, task, lines, where)
     for metric in metrics:
@@ -677,7 +710,12 @@ def _build(
     candidate = source("candidate")
     if candidate is None and "baseline" in raw:
         raise ConfigError(f"{where}: `baseline` needs a `candidate` to compare with")
-    needs_candidate = [k for k in ("metrics", "fairness") if raw.get(k)]
+    needs_candidate = [k for k in ("metrics", "fairness", "regression") if raw.get(k)]
+    if raw.get("regression") and "model" not in (raw.get("candidate") or {}):
+        at = _where(("regression",), lines, where)
+        raise ConfigError(
+            f"{at}: `regression` needs `candidate.model`: golden inputs are scored by the model itself"
+        )
     if candidate is None and needs_candidate:
         raise ConfigError(
             f"{where}: missing required key `candidate`: `{needs_candidate[0]}` compares its predictions"
@@ -696,6 +734,16 @@ def _build(
         drift=_drift(raw.get("drift"), resolve),
         validation=_validation(raw.get("validation"), resolve, lines, where),
         fairness=_fairness(raw.get("fairness"), task, lines, where),
+        regression=tuple(
+            GoldenConfig(
+                name=str(name),
+                golden=resolve(spec["golden"]),
+                atol=float(spec["atol"]),
+                rtol=float(spec.get("rtol", 0.0)),
+                flip_budget=int(spec.get("flip_budget", 0)),
+            )
+            for name, spec in (raw.get("regression") or {}).items()
+        ),
         positive_label=raw.get("positive_label"),
         labels=tuple(raw["labels"]) if "labels" in raw else None,
         threshold=float(raw.get("threshold", 0.5)),

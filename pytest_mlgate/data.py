@@ -296,7 +296,7 @@ def _model_classes(model: Any, source: Source) -> list[Any]:
 
 
 def _predict(model: Any, frame: pd.DataFrame, config: GateConfig, source: Source, method: str) -> Any:
-    features = list(config.data.features) if config.data.features else _default_features(frame, config)
+    features = model_features(frame, config)
     _require_columns(frame, features, f"data file `{config.data.path.name}`", "data.features")
     if not hasattr(model, method):
         raise DataError(f"{source.role} model `{source.model}` has no `{method}` method")
@@ -306,6 +306,11 @@ def _predict(model: Any, frame: pd.DataFrame, config: GateConfig, source: Source
         raise DataError(
             f"{source.role} model `{source.model}` failed to {method} on the data: {exc}"
         ) from None
+
+
+def model_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:
+    """The columns a model source is given: `data.features`, else all but target and predictions."""
+    return list(config.data.features) if config.data.features else _default_features(frame, config)
 
 
 def _default_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:

@@ -14,6 +14,7 @@ from . import __version__
 from .config import GateConfig, MetricConfig
 from .data import EvalData, load
 from .errors import ConfigError
+from .golden import UpdateMode
 from .io.callables import load_callable
 from .results import CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
@@ -29,8 +30,13 @@ _STATUS_OF: dict[Verdict, Status] = {
 }
 
 
-def run_gate(config: GateConfig) -> GateReport:
-    """Load the data, run every check, decide. Raises ConfigError/DataError on bad input."""
+def run_gate(
+    config: GateConfig, *, golden_mode: UpdateMode = "never", force_update: bool = False
+) -> GateReport:
+    """Load the data, run every check, decide. Raises ConfigError/DataError on bad input.
+
+    ``golden_mode`` says whether the `regression:` golden files may be (re)written.
+    """
     data = load(config)
     checks: list[CheckResult] = []
     compared: list[tuple[MetricConfig, Comparison]] = []
@@ -56,6 +62,12 @@ def run_gate(config: GateConfig) -> GateReport:
     order = {m.name: i for i, m in enumerate(config.metrics)}
     checks.sort(key=lambda c: (order.get(c.metric, len(order)), c.kind != "comparison"))
     checks += _data_checks(config, data)
+    if config.regression:
+        from .checks.regression import run_regression
+        from .data import model_features
+
+        seed_inputs = data.frame[model_features(data.frame, config)]
+        checks += run_regression(config, data.classes, seed_inputs, golden_mode, force_update)
     decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
     return GateReport(
         decision=decision,

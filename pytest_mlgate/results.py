@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject"]
@@ -29,7 +29,7 @@ class CheckResult:
     """One check's outcome. ``value`` is the candidate's, ``baseline`` the baseline's."""
 
     id: str
-    kind: Literal["comparison", "threshold", "drift", "validation", "fairness"]
+    kind: Literal["comparison", "threshold", "drift", "validation", "fairness", "regression"]
     status: Status
     metric: str
     message: str

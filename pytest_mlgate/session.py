@@ -16,7 +16,7 @@ import pytest
 from .errors import MlgateWarning
 from .options import FAIL_ON_CHOICES, option
 
-SECTIONS = ("drift", "validation", "fairness")
+SECTIONS = ("drift", "validation", "fairness", "regression")
 """Data-check sections: one test item each, covering all of the section's checks."""
 _SEVERITY = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
     from .config import GateConfig
+    from .golden import UpdateMode
     from .results import CheckResult, GateReport
 
 
@@ -78,8 +79,14 @@ class GateSession:
             from .errors import MlgateError
             from .gate import run_gate
 
+            mode: UpdateMode = "never"
+            if option(self.pytest_config, "mlgate_update"):
+                mode = "all"
+            elif option(self.pytest_config, "mlgate_update_new_only"):
+                mode = "new"
+            force = bool(option(self.pytest_config, "mlgate_force_update"))
             try:
-                self._report = run_gate(self.gate_config)
+                self._report = run_gate(self.gate_config, golden_mode=mode, force_update=force)
             except MlgateError as exc:
                 self._error = exc
         if self._error is not None:
@@ -94,7 +101,7 @@ class GateSession:
                 ids.append(f"compare:{metric.name}")
             if metric.min is not None or metric.max is not None:
                 ids.append(f"threshold:{metric.name}")
-        return ids + [name for name in SECTIONS if getattr(self.gate_config, name) is not None]
+        return ids + [name for name in SECTIONS if getattr(self.gate_config, name)]
 
     def report_path(self) -> Path:
         explicit = option(self.pytest_config, "mlgate_report")

@@ -150,3 +150,37 @@ def test_bad_golden_inputs_and_outputs_are_named(tmp_path: Path) -> None:
 def test_missing_file_without_update_is_a_gate_failure(tmp_path: Path) -> None:
     with pytest.raises(GateFailure, match="does not exist"):
         GoldenStore(tmp_path, tmp_path).check("none", scores=lambda f: f, atol=0.1)
+
+
+def test_regression_section_of_the_config_gates_the_candidate_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from pytest_mlgate.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = (frame["a"] + rng.normal(0, 1, 400) > 0).astype(int)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    sio.dump(LogisticRegression().fit(frame[["a", "b"]], frame["y"]), tmp_path / "m.skops")
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: d.csv, target: y}\ncandidate: {model: m.skops}\n"
+        "regression: {v1: {golden: golden/v1.json, atol: 1.0e-9}}\n"
+    )
+    config = str(tmp_path / "mlgate.yaml")
+    assert main(["gate", "-c", config]) == 1  # the golden file does not exist yet
+    assert (
+        "does not exist" in json.loads((tmp_path / "mlgate-report.json").read_text())["checks"][0]["message"]
+    )
+    assert main(["gate", "-c", config, "--update-golden", "new"]) == 0
+    assert main(["gate", "-c", config]) == 0
+    sio.dump(LogisticRegression(C=0.01).fit(frame[["a", "b"]], frame["y"]), tmp_path / "m.skops")
+    assert main(["gate", "-c", config]) == 1
+    check = json.loads((tmp_path / "mlgate-report.json").read_text())["checks"][0]
+    assert check["id"] == "regression:v1" and check["status"] == "fail" and "worst rows" in check["message"]
+    assert (tmp_path / ".mlgate-artifacts" / "v1.obtained.json").is_file()
+    capsys.readouterr()

@@ -244,6 +244,30 @@ _SCHEMA: dict[str, Key] = {
             },
         ),
     ),
+    "operational": Key(
+        "object",
+        "Latency, throughput, memory and size of the candidate model against the baseline model.",
+        children={
+            "batch_size": Key(
+                "integer",
+                "Rows per call for the batch measurement (batch 1 is always timed).",
+                minimum=1,
+                default=256,
+            ),
+            "rounds": Key("integer", "Interleaved rounds (the order alternates).", minimum=2, default=7),
+            "calls": Key("integer", "Timed calls per model and round.", minimum=1, default=30),
+            "max_slowdown": Key(
+                "number", "Largest allowed candidate/baseline median latency ratio.", minimum=1, default=1.5
+            ),
+            "max_p95_ms": Key("number", "Absolute p95 limit at batch size 1, in milliseconds.", minimum=0),
+            "max_cv": Key(
+                "number",
+                "Round-to-round variation above which the result is inconclusive.",
+                minimum=0,
+                default=0.25,
+            ),
+        },
+    ),
     "fairness": Key(
         "object",
         "Per-group metrics and their disparity (binary tasks).",
@@ -443,6 +467,16 @@ class GoldenConfig:
 
 
 @dataclass(frozen=True)
+class OperationalConfig:
+    batch_size: int = 256
+    rounds: int = 7
+    calls: int = 30
+    max_slowdown: float = 1.5
+    max_p95_ms: float | None = None
+    max_cv: float = 0.25
+
+
+@dataclass(frozen=True)
 class GateConfig:
     task: Task
     data: DataConfig
@@ -453,6 +487,7 @@ class GateConfig:
     validation: ValidationConfig | None = None
     fairness: FairnessConfig | None = None
     regression: tuple[GoldenConfig, ...] = ()
+    operational: OperationalConfig | None = None
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -688,7 +723,9 @@ def _build(
                 needs=spec.get("needs"),
             )
         )
-    sections = [k for k in ("metrics", "drift", "validation", "fairness", "regression") if raw.get(k)]
+    sections = [
+        k for k in ("metrics", "drift", "validation", "fairness", "regression", "operational") if raw.get(k)
+    ]
     if not sections:
         raise ConfigError(
             f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`, `regression`"
@@ -711,6 +748,11 @@ def _build(
     if candidate is None and "baseline" in raw:
         raise ConfigError(f"{where}: `baseline` needs a `candidate` to compare with")
     needs_candidate = [k for k in ("metrics", "fairness", "regression") if raw.get(k)]
+    if raw.get("operational") and not all("model" in (raw.get(r) or {}) for r in ("candidate", "baseline")):
+        at = _where(("operational",), lines, where)
+        raise ConfigError(
+            f"{at}: `operational` needs `candidate.model` and `baseline.model`: it times both models"
+        )
     if raw.get("regression") and "model" not in (raw.get("candidate") or {}):
         at = _where(("regression",), lines, where)
         raise ConfigError(
@@ -734,6 +776,7 @@ def _build(
         drift=_drift(raw.get("drift"), resolve),
         validation=_validation(raw.get("validation"), resolve, lines, where),
         fairness=_fairness(raw.get("fairness"), task, lines, where),
+        operational=OperationalConfig(**raw["operational"]) if raw.get("operational") else None,
         regression=tuple(
             GoldenConfig(
                 name=str(name),

@@ -68,6 +68,11 @@ def run_gate(
 
         seed_inputs = data.frame[model_features(data.frame, config)]
         checks += run_regression(config, data.classes, seed_inputs, golden_mode, force_update)
+    if config.operational is not None:
+        from .checks.operational import run_operational
+        from .data import model_features
+
+        checks += run_operational(config, data.frame[model_features(data.frame, config)])
     decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
     return GateReport(
         decision=decision,

@@ -29,7 +29,7 @@ class CheckResult:
     """One check's outcome. ``value`` is the candidate's, ``baseline`` the baseline's."""
 
     id: str
-    kind: Literal["comparison", "threshold", "drift", "validation", "fairness", "regression"]
+    kind: Literal["comparison", "threshold", "drift", "validation", "fairness", "regression", "operational"]
     status: Status
     metric: str
     message: str

@@ -127,3 +127,25 @@ def test_first_run_without_baseline_judges_limits_only(tmp_path: Path) -> None:
     assert report.decision == "promote"
     assert "no baseline" in report.summary
     assert [c.id for c in report.checks] == ["threshold:roc_auc"]
+
+
+def test_onnx_candidate_against_a_skops_baseline(tmp_path: Path) -> None:
+    from skl2onnx import to_onnx
+
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"a": rng.normal(size=3_000), "b": rng.normal(size=3_000)})
+    y = np.where(x["a"] + rng.normal(0, 1, 3_000) > 0, "yes", "no")
+    x.assign(label=y).to_csv(tmp_path / "holdout.csv", index=False)
+    strong = LogisticRegression().fit(x, y)
+    (tmp_path / "cand.onnx").write_bytes(to_onnx(strong, x.to_numpy(np.float32)[:1]).SerializeToString())
+    weak = LogisticRegression().fit(x[["b"]].assign(a=0.0)[["a", "b"]], y)
+    sio.dump(weak, tmp_path / "base.skops")
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\npositive_label: 'yes'\nn_boot: 300\ndata: {path: holdout.csv, target: label, features: [a, b]}\n"
+        "candidate: {model: cand.onnx}\nbaseline: {model: base.skops}\nmetrics: {roc_auc: {margin: 0.01}}\n"
+    )
+    report = run_gate(load_config(tmp_path / "mlgate.yaml"))
+    (check,) = report.checks
+    expected = roc_auc_score(y == "yes", strong.predict_proba(x)[:, 1])
+    assert check.value == pytest.approx(expected, abs=1e-5)  # float32 inside ONNX
+    assert report.decision == "promote"

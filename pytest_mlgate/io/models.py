@@ -15,12 +15,28 @@ from ..errors import ConfigError, DataError
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
+_LOADED: dict[tuple[str, int, int, bool], Any] = {}
+"""Models already loaded in this process, by file identity: the gate, golden and latency checks share them."""
+
+
 def load_model(path: Path, *, trust: bool, role: str) -> Any:
     if not path.exists():
         raise DataError(f"{role} model file `{path}` does not exist")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, trust)
+    if key not in _LOADED:
+        _LOADED[key] = _load(path, trust=trust, role=role)
+    return _LOADED[key]
+
+
+def _load(path: Path, *, trust: bool, role: str) -> Any:
     suffix = path.suffix.lower()
     if suffix == ".skops":
         return _load_skops(path, trust=trust, role=role)
+    if suffix == ".onnx":
+        from .onnx import OnnxModel
+
+        return OnnxModel(path, role)
     if suffix in PICKLE_SUFFIXES:
         if not trust:
             raise ConfigError(
@@ -29,7 +45,7 @@ def load_model(path: Path, *, trust: bool, role: str) -> Any:
                 f"`{role}.trust: true` if you produced this file yourself."
             )
         return _load_pickle(path, role=role)
-    raise ConfigError(f"`{role}.model`={str(path)!r} must end in .skops, .joblib, .pkl or .pickle")
+    raise ConfigError(f"`{role}.model`={str(path)!r} must end in .skops, .onnx, .joblib, .pkl or .pickle")
 
 
 def _load_skops(path: Path, *, trust: bool, role: str) -> Any:

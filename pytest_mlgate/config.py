@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -244,6 +244,32 @@ _SCHEMA: dict[str, Key] = {
             },
         ),
     ),
+    "properties": Key(
+        "object",
+        "Property-based tests of the candidate model (hypothesis), on rows of the evaluation data.",
+        children={
+            "monotonic": Key(
+                "object",
+                "Feature -> direction the score must follow.",
+                values=Key("string", "Direction.", enum=("increasing", "decreasing")),
+            ),
+            "invariant": Key("array", "Features that must not move the score.", items="string"),
+            "atol": Key(
+                "number", "Score tolerance for invariance and monotonicity.", minimum=0, default=1e-6
+            ),
+            "robust": Key(
+                "object",
+                "Noise on numeric features must flip at most this share of labels.",
+                children={
+                    "noise": Key("number", "Noise as a share of each column's σ.", minimum=0, default=0.01),
+                    "max_flip_rate": Key(
+                        "number", "Largest share of flipped labels.", minimum=0, maximum=1, default=0.01
+                    ),
+                },
+            ),
+            "max_examples": Key("integer", "Examples hypothesis tries per property.", minimum=1, default=100),
+        },
+    ),
     "operational": Key(
         "object",
         "Latency, throughput, memory and size of the candidate model against the baseline model.",
@@ -467,6 +493,15 @@ class GoldenConfig:
 
 
 @dataclass(frozen=True)
+class PropertiesConfig:
+    monotonic: Mapping[str, str] = field(default_factory=dict)
+    invariant: tuple[str, ...] = ()
+    atol: float = 1e-6
+    robust: Mapping[str, float] | None = None
+    max_examples: int = 100
+
+
+@dataclass(frozen=True)
 class OperationalConfig:
     batch_size: int = 256
     rounds: int = 7
@@ -488,6 +523,7 @@ class GateConfig:
     fairness: FairnessConfig | None = None
     regression: tuple[GoldenConfig, ...] = ()
     operational: OperationalConfig | None = None
+    properties: PropertiesConfig | None = None
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -724,7 +760,9 @@ def _build(
             )
         )
     sections = [
-        k for k in ("metrics", "drift", "validation", "fairness", "regression", "operational") if raw.get(k)
+        k
+        for k in ("metrics", "drift", "validation", "fairness", "regression", "operational", "properties")
+        if raw.get(k)
     ]
     if not sections:
         raise ConfigError(
@@ -753,6 +791,11 @@ def _build(
         raise ConfigError(
             f"{at}: `operational` needs `candidate.model` and `baseline.model`: it times both models"
         )
+    if raw.get("properties") and "model" not in (raw.get("candidate") or {}):
+        at = _where(("properties",), lines, where)
+        raise ConfigError(
+            f"{at}: `properties` needs `candidate.model`: hypothesis calls the model on new rows"
+        )
     if raw.get("regression") and "model" not in (raw.get("candidate") or {}):
         at = _where(("regression",), lines, where)
         raise ConfigError(
@@ -777,6 +820,15 @@ def _build(
         validation=_validation(raw.get("validation"), resolve, lines, where),
         fairness=_fairness(raw.get("fairness"), task, lines, where),
         operational=OperationalConfig(**raw["operational"]) if raw.get("operational") else None,
+        properties=PropertiesConfig(
+            monotonic=dict(raw["properties"].get("monotonic") or {}),
+            invariant=tuple(raw["properties"].get("invariant") or ()),
+            atol=float(raw["properties"].get("atol", 1e-6)),
+            robust=raw["properties"].get("robust"),
+            max_examples=int(raw["properties"].get("max_examples", 100)),
+        )
+        if raw.get("properties")
+        else None,
         regression=tuple(
             GoldenConfig(
                 name=str(name),

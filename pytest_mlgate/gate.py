@@ -68,6 +68,11 @@ def run_gate(
 
         seed_inputs = data.frame[model_features(data.frame, config)]
         checks += run_regression(config, data.classes, seed_inputs, golden_mode, force_update)
+    if config.properties is not None:
+        from .checks.properties import run_properties
+        from .data import model_features
+
+        checks += run_properties(config, data.frame[model_features(data.frame, config)])
     if config.operational is not None:
         from .checks.operational import run_operational
         from .data import model_features

@@ -29,7 +29,16 @@ class CheckResult:
     """One check's outcome. ``value`` is the candidate's, ``baseline`` the baseline's."""
 
     id: str
-    kind: Literal["comparison", "threshold", "drift", "validation", "fairness", "regression", "operational"]
+    kind: Literal[
+        "comparison",
+        "threshold",
+        "drift",
+        "validation",
+        "fairness",
+        "regression",
+        "operational",
+        "properties",
+    ]
     status: Status
     metric: str
     message: str

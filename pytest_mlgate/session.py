@@ -16,7 +16,7 @@ import pytest
 from .errors import MlgateWarning
 from .options import FAIL_ON_CHOICES, option
 
-SECTIONS = ("drift", "validation", "fairness", "regression", "operational")
+SECTIONS = ("drift", "validation", "fairness", "regression", "operational", "properties")
 """Data-check sections: one test item each, covering all of the section's checks."""
 _SEVERITY = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
 

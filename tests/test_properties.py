@@ -64,3 +64,43 @@ def test_robustness_to_small_noise(reference: pd.DataFrame) -> None:
 def test_unknown_feature_is_a_config_error(reference: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="`feature`='salary' must be a column"):
         assert_monotonic(_logistic, reference, "salary")
+
+
+def test_properties_section_reports_each_property(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from pytest_mlgate.cli import main
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"income": rng.normal(size=400), "noise": rng.normal(size=400)})
+    frame["y"] = (frame["income"] + rng.normal(0, 0.5, 400) > 0).astype(int)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    model = LogisticRegression().fit(frame[["income", "noise"]], frame["y"])
+    model.coef_[0, 1] = 0.0  # `noise` cannot matter
+    sio.dump(model, tmp_path / "m.skops")
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: d.csv, target: y}\ncandidate: {model: m.skops}\n"
+        "properties:\n  monotonic: {income: increasing, noise: decreasing}\n  invariant: [noise]\n"
+        "  robust: {noise: 0.001, max_flip_rate: 0.05}\n  max_examples: 30\n"
+    )
+    assert main(["gate", "-c", str(tmp_path / "mlgate.yaml")]) == 0
+    checks = {
+        c["id"]: c["status"] for c in json.loads((tmp_path / "mlgate-report.json").read_text())["checks"]
+    }
+    assert checks == {
+        "properties:monotonic:income": "pass",
+        "properties:monotonic:noise": "pass",
+        "properties:invariant:noise": "pass",
+        "properties:robust": "pass",
+    }
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: d.csv, target: y}\ncandidate: {model: m.skops}\n"
+        "properties: {monotonic: {income: decreasing}, max_examples: 30}\n"
+    )
+    assert main(["gate", "-c", str(tmp_path / "mlgate.yaml")]) == 1
+    (check,) = json.loads((tmp_path / "mlgate-report.json").read_text())["checks"]
+    assert check["status"] == "fail" and "minimal counterexample" in check["message"]
+    capsys.readouterr()

@@ -48,3 +48,15 @@ def test_candidate_auc_is_not_worse_than_production(mlgate, holdout: pd.DataFram
 def test_candidate_auc_floor(mlgate, holdout: pd.DataFrame) -> None:
     candidate = _load("candidate").predict_proba(holdout[FEATURES])[:, 1]
     mlgate.assert_at_least("roc_auc", holdout["risk"], candidate, 0.65)
+
+
+def test_candidate_reproduces_its_golden_cases(mlgate_golden, holdout: pd.DataFrame) -> None:
+    # Known inputs → expected scores, written once with `pytest --mlgate-update` and committed.
+    candidate = _load("candidate")
+    mlgate_golden.check(
+        "candidate_v1",
+        holdout[FEATURES].head(40),
+        scores=lambda x: candidate.predict_proba(x)[:, 1],
+        labels=candidate.predict,
+        atol=1e-4,
+    )

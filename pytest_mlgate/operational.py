@@ -33,17 +33,17 @@ QUANTILES = (0.50, 0.95, 0.99)
 
 @dataclass(frozen=True)
 class Timings:
-    """Seconds per call of one model at one batch size, and the median of each round."""
+    """Seconds per call of one model at one batch size, one row per round."""
 
-    calls: NDArray[np.float64]
-    round_medians: NDArray[np.float64]
+    per_round: NDArray[np.float64]
 
     @property
-    def cv(self) -> float:
-        mean = float(self.round_medians.mean())
-        return (
-            float(self.round_medians.std(ddof=1) / mean) if mean > 0 and self.round_medians.size > 1 else 0.0
-        )
+    def calls(self) -> NDArray[np.float64]:
+        return self.per_round.ravel()
+
+    @property
+    def round_medians(self) -> NDArray[np.float64]:
+        return np.asarray(np.median(self.per_round, axis=1), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,7 @@ def measure(
             times[which].append(spent)
     out = []
     for which in (0, 1):
-        per_round = np.asarray(times[which], dtype=np.float64)
-        out.append(Timings(per_round.ravel(), np.median(per_round, axis=1)))
+        out.append(Timings(np.asarray(times[which], dtype=np.float64)))
     return out[0], out[1]
 
 
@@ -117,14 +116,19 @@ def compare_latency(
     confidence: float = 0.95,
 ) -> LatencyComparison:
     """Judge the candidate's latency against an allowed slowdown and an optional absolute p95 limit."""
+    from scipy import stats as sps
+
     alpha = 1.0 - confidence
     qs = [alpha / 2.0, 1.0 - alpha / 2.0]
+    rounds = candidate.per_round.shape[0]
 
-    def quantile_reps(calls: NDArray[np.float64]) -> NDArray[np.float64]:
-        idx = rng.integers(0, calls.size, size=(n_boot, calls.size))
-        return np.asarray(np.quantile(calls[idx], QUANTILES, axis=1), dtype=np.float64)  # (3, n_boot)
+    def quantile_reps(timings: Timings) -> NDArray[np.float64]:
+        # Resample whole rounds: calls within a round share the machine's state, so they are not independent.
+        picks = rng.integers(0, rounds, size=(n_boot, rounds))
+        pooled = timings.per_round[picks].reshape(n_boot, -1)
+        return np.asarray(np.quantile(pooled, QUANTILES, axis=1), dtype=np.float64)  # (3, n_boot)
 
-    reps_c, reps_b = quantile_reps(candidate.calls), quantile_reps(baseline.calls)
+    reps_c, reps_b = quantile_reps(candidate), quantile_reps(baseline)
 
     def summary(calls: NDArray[np.float64], reps: NDArray[np.float64]) -> dict[str, tuple[float, Interval]]:
         out = {}
@@ -136,16 +140,22 @@ def compare_latency(
             )
         return out
 
-    ratio_reps = reps_c[0] / np.where(reps_b[0] > 0, reps_b[0], np.nan)
-    slowdown = (
-        float(np.median(candidate.calls) / np.median(baseline.calls))
-        if np.median(baseline.calls) > 0
-        else float("inf")
+    # Paired by round: the interleaving makes load hit both models of a round alike, so the
+    # per-round ratio cancels it. A t-interval on log ratios across rounds.
+    base_medians = baseline.round_medians
+    if np.any(base_medians <= 0) or np.any(candidate.round_medians <= 0):
+        raise ConfigError("latency needs positive timings; is the clock moving?")
+    log_ratio = np.log(candidate.round_medians / base_medians)
+    centre, spread = float(log_ratio.mean()), float(log_ratio.std(ddof=1))
+    t = float(sps.t.ppf(1.0 - alpha / 2.0, rounds - 1))
+    slowdown = float(np.exp(centre))
+    ratio_ci = Interval(
+        float(np.exp(centre - t * spread / np.sqrt(rounds))),
+        float(np.exp(centre + t * spread / np.sqrt(rounds))),
     )
-    low, high = np.nanquantile(ratio_reps, qs)
-    ratio_ci = Interval(float(low), float(high))
+    ratios = np.exp(log_ratio)
+    cv = float(ratios.std(ddof=1) / ratios.mean())
     cand_ms, base_ms = summary(candidate.calls, reps_c), summary(baseline.calls, reps_b)
-    cv = max(candidate.cv, baseline.cv)
     verdicts: list[tuple[Status, str]] = []
     if cv > max_cv:
         verdicts.append(
@@ -207,9 +217,15 @@ def compare_latency(
 
 def peak_memory_mib(predict: Predict, inputs: pd.DataFrame) -> float:
     """Peak Python-visible memory (numpy buffers included) of one prediction call, in MiB."""
-    tracemalloc.start()
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    else:
+        tracemalloc.reset_peak()  # someone else is tracing: measure from here, leave it running
     try:
+        before = tracemalloc.get_traced_memory()[0]
         predict(inputs)
-        return tracemalloc.get_traced_memory()[1] / 2**20
+        return max(tracemalloc.get_traced_memory()[1] - before, 0) / 2**20
     finally:
-        tracemalloc.stop()
+        if started:
+            tracemalloc.stop()

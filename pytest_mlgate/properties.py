@@ -74,6 +74,7 @@ def _run(test: Callable[..., None], max_examples: int, seed: int) -> None:
         deadline=None,
         suppress_health_check=list(hypothesis.HealthCheck),
         print_blob=False,
+        report_multiple_bugs=False,  # one shrunk counterexample, not an exception group
     )
     hypothesis.seed(seed)(settings(test))()
 
@@ -180,10 +181,22 @@ def assert_robust(
         raise ConfigError(f"`noise`={noise!r} must be >= 0 and `max_flip_rate`={max_flip_rate!r} in [0, 1]")
     rng = np.random.default_rng(seed)
     noisy = data.copy()
-    numeric = [c for c in data.columns if pd.api.types.is_float_dtype(data[c].dtype)]
+    numeric = [
+        c
+        for c in data.columns
+        if pd.api.types.is_numeric_dtype(data[c].dtype) and not pd.api.types.is_bool_dtype(data[c].dtype)
+    ]
+    if not numeric:
+        raise ConfigError("`assert_robust` needs at least one numeric column to add noise to")
     for column in numeric:
         spread = float(data[column].std()) or 0.0
-        noisy[column] = data[column] + rng.normal(0.0, noise * spread, len(data))
+        moved = data[column].astype(np.float64) + rng.normal(0.0, noise * spread, len(data))
+        # Integer features stay integers (ages, counts): noise rounds to the nearest step.
+        noisy[column] = (
+            np.round(moved).astype(data[column].dtype)
+            if pd.api.types.is_integer_dtype(data[column].dtype)
+            else moved
+        )
     before = np.asarray(predict_labels(data))
     after = np.asarray(predict_labels(noisy))
     flipped = np.flatnonzero(before != after)

@@ -11,6 +11,13 @@ import pytest
 from pytest_mlgate.errors import DataError, GateFailure
 from pytest_mlgate.golden import Golden, GoldenStore, Tolerance, compare_golden, read_golden, write_golden
 
+
+@pytest.fixture(autouse=True)
+def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI=true makes updates refuse; these tests decide for themselves when it is set.
+    monkeypatch.delenv("CI", raising=False)
+
+
 TEST_MODULE = """
 import numpy as np
 import pandas as pd
@@ -59,8 +66,8 @@ def test_a_changed_model_fails_with_the_worst_rows_and_update_accepts_it(pyteste
             "*Fix: if the change is intended, run with --mlgate-update*",
         ]
     )
-    assert (pytester.path / "out" / "scores_v1.obtained.json").is_file()
-    assert "flipped" in (pytester.path / "out" / "scores_v1.diff.txt").read_text()
+    assert (pytester.path / "out" / "golden-scores_v1.json.obtained.json").is_file()
+    assert "flipped" in (pytester.path / "out" / "golden-scores_v1.json.diff.txt").read_text()
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
@@ -182,5 +189,5 @@ def test_regression_section_of_the_config_gates_the_candidate_model(
     assert main(["gate", "-c", config]) == 1
     check = json.loads((tmp_path / "mlgate-report.json").read_text())["checks"][0]
     assert check["id"] == "regression:v1" and check["status"] == "fail" and "worst rows" in check["message"]
-    assert (tmp_path / ".mlgate-artifacts" / "v1.obtained.json").is_file()
+    assert (tmp_path / ".mlgate-artifacts" / "golden-v1.json.obtained.json").is_file()
     capsys.readouterr()

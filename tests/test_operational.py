@@ -39,9 +39,15 @@ def fake_model(
 INPUTS = pd.DataFrame({"x": np.arange(50.0)})
 
 
-def _judge(candidate_seconds: float, seed: int = 0, load: list[float] | None = None, **options: float):
+def _judge(
+    candidate_seconds: float,
+    seed: int = 0,
+    load: list[float] | None = None,
+    candidate_load: list[float] | None = None,
+    **options: float,
+):
     clock = FakeClock()
-    cand = fake_model(clock, candidate_seconds, 0.1, seed, load)
+    cand = fake_model(clock, candidate_seconds, 0.1, seed, candidate_load or load)
     base = fake_model(clock, 0.001, 0.1, seed + 1, load)
     timings = measure(cand, base, INPUTS, batch_size=1, rounds=7, calls=30, warmup=0, clock=clock)
     return compare_latency(*timings, batch_size=1, rng=stream(seed, "latency"), **options)
@@ -59,8 +65,14 @@ def test_the_baseline_against_itself_never_fails(seed: int) -> None:
 
 
 def test_a_noisy_machine_is_inconclusive_not_a_failure() -> None:
-    result = _judge(0.003, load=[1.0, 4.0, 1.0, 0.3, 2.5], max_slowdown=1.5)
+    # Load that hits one model's rounds but not the other's: the per-round ratios scatter.
+    result = _judge(0.003, candidate_load=[1.0, 4.0, 1.0, 0.3, 2.5], max_slowdown=1.5)
     assert result.status == "inconclusive" and "too noisy" in result.message
+
+
+def test_load_shared_by_both_models_cancels_in_the_interleaved_ratio() -> None:
+    result = _judge(0.003, load=[1.0, 4.0, 1.0, 0.3, 2.5], max_slowdown=1.5)
+    assert result.cv < 0.1 and result.status == "fail" and result.slowdown == pytest.approx(3.0, rel=0.1)
 
 
 def test_absolute_p95_limit_and_throughput() -> None:

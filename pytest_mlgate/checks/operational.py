@@ -31,7 +31,7 @@ def run_operational(config: GateConfig, inputs: pd.DataFrame) -> list[CheckResul
         if source.model is not None
     ]
     checks = []
-    for batch in (1, cfg.batch_size):
+    for batch in sorted({1, cfg.batch_size}):
         timings = measure(
             predicts[0], predicts[1], inputs, batch_size=batch, rounds=cfg.rounds, calls=cfg.calls
         )

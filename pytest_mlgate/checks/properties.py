@@ -38,8 +38,11 @@ def run_properties(config: GateConfig, rows: pd.DataFrame) -> list[CheckResult]:
             )
         except ConfigError:
             raise
-        except Exception as exc:  # the model raised on a generated row
-            message = f"the model raised on a generated row: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # the model raised on a generated row; hypothesis notes which
+            notes = "; ".join(getattr(exc, "__notes__", []))
+            message = f"the model raised on a generated row: {type(exc).__name__}: {exc}" + (
+                f" ({notes})" if notes else ""
+            )
             checks.append(
                 CheckResult(
                     id=check_id, kind="properties", status="error", metric="property", message=message
@@ -96,4 +99,16 @@ def run_properties(config: GateConfig, rows: pd.DataFrame) -> list[CheckResult]:
 def _score_function(model: Any, config: GateConfig) -> Callable[[pd.DataFrame], Any]:
     if config.task == "regression" or not hasattr(model, "predict_proba"):
         return lambda frame: np.asarray(model.predict(frame), dtype=np.float64)
-    return lambda frame: np.asarray(model.predict_proba(frame))[:, -1]
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    positive = (
+        str(config.positive_label) if config.positive_label is not None else ("1" if "1" in classes else None)
+    )
+    if config.task == "binary" and positive in classes:
+        column = classes.index(positive)
+    elif config.task == "binary" and set(classes) == {"False", "True"}:
+        column = classes.index("True")
+    else:
+        raise ConfigError(
+            f"`positive_label` must name one of the model's classes {classes} for property tests on its probability"
+        )
+    return lambda frame: np.asarray(model.predict_proba(frame))[:, column]

@@ -118,5 +118,9 @@ def _predictors(model: Any, config: GateConfig, classes: tuple[str, ...]) -> tup
         def scores(frame: pd.DataFrame) -> Any:
             return np.asarray(model.predict_proba(frame))[:, positive]
 
-        return scores, labels
+        def thresholded(frame: pd.DataFrame) -> Any:
+            # The gate's own labels: score >= threshold, not whatever cut model.predict uses.
+            return np.where(scores(frame) >= config.threshold, classes[1], classes[0])
+
+        return scores, thresholded
     return None, labels

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -291,6 +291,22 @@ def compare_golden(
     )
 
 
+def _check_columns(path: Path, inputs: pd.DataFrame, features: Sequence[str] | None) -> None:
+    if features is None:
+        return
+    have, want = [str(c) for c in inputs.columns], [str(c) for c in features]
+    if have != want:
+        missing, unexpected = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+        detail = (
+            f"missing {missing}, unexpected {unexpected}"
+            if missing or unexpected
+            else "same names, another order"
+        )
+        raise DataError(
+            f"golden file `{path.name}` has input columns {have}, but the model expects {want}: {detail}"
+        )
+
+
 def _round_trip(path: Path, inputs: pd.DataFrame) -> pd.DataFrame:
     """The inputs as reading the golden file back will give them (text formats retype values)."""
     import io
@@ -337,6 +353,7 @@ class GoldenStore:
         threshold: float | None = 0.5,
         flip_budget: int = 0,
         model: str | None = None,
+        features: Sequence[str] | None = None,
     ) -> GoldenComparison | None:
         """Compare (or write) golden file ``name``. Returns None when the file was written.
 
@@ -386,6 +403,7 @@ class GoldenStore:
                 "model, check the values, and commit the file."
             )
         golden = read_golden(path)
+        _check_columns(path, golden.inputs, features)
         got_scores = (
             None
             if scores is None or golden.scores is None

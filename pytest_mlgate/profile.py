@@ -395,3 +395,28 @@ def _round_out(x: float, *, up: bool) -> float:
     step = 10.0 ** (math.floor(math.log10(abs(x))) - 5)
     rounded = (math.ceil if up else math.floor)(x / step) * step
     return float(f"{rounded:.6g}")
+
+
+def rows_from_profile(profile: Profile, n: int = 1_000, seed: int = 0) -> pd.DataFrame:
+    """Realistic rows drawn from a profile's marginals, for property tests without the raw data.
+
+    Numeric values are drawn from the stored quantile grid (so they follow the
+    reference's distribution), categories by their reference frequencies. Columns
+    are independent: joint structure is not kept. Identifier-like, datetime and
+    empty columns are left out.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {}
+    for name, col in profile.columns.items():
+        if col.kind == "numeric" and col.quantiles:
+            values = rng.choice(np.asarray(col.quantiles), n)
+            data[name] = np.round(values).astype(np.int64) if col.dtype.startswith("int") else values
+        elif col.kind == "categorical" and col.categories:
+            labels = list(col.categories)
+            weights = np.asarray([col.categories[c] for c in labels], dtype=np.float64)
+            data[name] = rng.choice(labels, n, p=weights / weights.sum())
+    if not data:
+        raise DataError("the profile has no numeric or categorical column to draw rows from")
+    return pd.DataFrame(data)

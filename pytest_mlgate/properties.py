@@ -23,6 +23,8 @@ from .errors import ConfigError, GateFailure
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .profile import Profile
+
 Predict = Callable[["pd.DataFrame"], Any]
 
 
@@ -32,6 +34,13 @@ def _hypothesis() -> Any:
     except ImportError:
         raise ConfigError("property tests need hypothesis: pip install 'pytest-mlgate[properties]'") from None
     return hypothesis
+
+
+def _as_rows(data: pd.DataFrame | Profile) -> pd.DataFrame:
+    """Reference rows: the data itself, or rows drawn from an `mlgate profile`'s marginals."""
+    from .profile import Profile, rows_from_profile
+
+    return rows_from_profile(data) if isinstance(data, Profile) else data
 
 
 def _check_feature(data: pd.DataFrame, feature: str) -> None:
@@ -90,15 +99,19 @@ def _plain(value: Any) -> Any:
 
 def assert_invariant(
     predict: Predict,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Profile,
     feature: str,
     *,
     atol: float = 1e-6,
     max_examples: int = 100,
     seed: int = 0,
 ) -> None:
-    """The score must not move by more than ``atol`` when ``feature`` changes (it should not matter)."""
+    """The score must not move by more than ``atol`` when ``feature`` changes (it should not matter).
+
+    ``data`` is reference rows, or an `mlgate profile` to draw realistic rows from.
+    """
     __tracebackhide__ = True
+    data = _as_rows(data)
     _check_feature(data, feature)
     _hypothesis()
     from hypothesis import given
@@ -123,7 +136,7 @@ def assert_invariant(
 
 def assert_monotonic(
     predict: Predict,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Profile,
     feature: str,
     *,
     increasing: bool = True,
@@ -131,8 +144,12 @@ def assert_monotonic(
     max_examples: int = 100,
     seed: int = 0,
 ) -> None:
-    """Raising ``feature`` (all else equal) must not lower the score (or raise it, when decreasing)."""
+    """Raising ``feature`` (all else equal) must not lower the score (or raise it, when decreasing).
+
+    ``data`` is reference rows, or an `mlgate profile` to draw realistic rows from.
+    """
     __tracebackhide__ = True
+    data = _as_rows(data)
     _check_feature(data, feature)
     _hypothesis()
     from hypothesis import given
@@ -164,7 +181,7 @@ def assert_monotonic(
 
 def assert_robust(
     predict_labels: Predict,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Profile,
     *,
     noise: float = 0.01,
     max_flip_rate: float = 0.01,
@@ -177,6 +194,7 @@ def assert_robust(
     __tracebackhide__ = True
     import pandas as pd
 
+    data = _as_rows(data)
     if not 0 <= max_flip_rate <= 1 or noise < 0:
         raise ConfigError(f"`noise`={noise!r} must be >= 0 and `max_flip_rate`={max_flip_rate!r} in [0, 1]")
     rng = np.random.default_rng(seed)

@@ -191,3 +191,11 @@ def test_regression_section_of_the_config_gates_the_candidate_model(
     assert check["id"] == "regression:v1" and check["status"] == "fail" and "worst rows" in check["message"]
     assert (tmp_path / ".mlgate-artifacts" / "golden-v1.json.obtained.json").is_file()
     capsys.readouterr()
+
+
+def test_golden_columns_are_checked_against_the_model_before_predicting(tmp_path: Path) -> None:
+    golden = Golden(pd.DataFrame({"a": [1.0], "c": [2.0]}), np.array([0.5]), None, {})
+    write_golden(tmp_path / "g.json", golden)
+    store = GoldenStore(tmp_path, tmp_path / "artifacts")
+    with pytest.raises(DataError, match=r"expects \['a', 'b'\]: missing \['b'\], unexpected \['c'\]"):
+        store.check("g", scores=lambda f: np.full(len(f), 0.5), atol=1e-6, features=["a", "b"])

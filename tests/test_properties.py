@@ -104,3 +104,12 @@ def test_properties_section_reports_each_property(tmp_path, capsys) -> None:  # 
     (check,) = json.loads((tmp_path / "mlgate-report.json").read_text())["checks"]
     assert check["status"] == "fail" and "minimal counterexample" in check["message"]
     capsys.readouterr()
+
+
+def test_rows_can_come_from_a_stored_profile(reference: pd.DataFrame) -> None:
+    from pytest_mlgate.profile import build_profile, frame_chunks
+
+    profile = build_profile(frame_chunks(reference))
+    assert_monotonic(_logistic, profile, "income", max_examples=30)
+    with pytest.raises(GateFailure, match="does not rise with `income`"):
+        assert_monotonic(lambda f: -_logistic(f), profile, "income", max_examples=30)

@@ -50,6 +50,7 @@ def run_regression(
                 threshold=config.threshold if config.task == "binary" else None,
                 flip_budget=golden.flip_budget,
                 model=source.describe(),
+                features=_feature_names(model),
             )
         except GateFailure as exc:
             checks.append(
@@ -124,3 +125,8 @@ def _predictors(model: Any, config: GateConfig, classes: tuple[str, ...]) -> tup
 
         return scores, thresholded
     return None, labels
+
+
+def _feature_names(model: Any) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

@@ -42,6 +42,12 @@ class OnnxModel:
         self._classes: list[Any] | None = None
 
     def _run(self, frame: pd.DataFrame) -> list[Any]:
+        width = self.session.get_inputs()[0].shape[1]
+        if isinstance(width, int) and frame.shape[1] != width:
+            raise DataError(
+                f"ONNX model `{self.path}` takes {width} features but got {frame.shape[1]}: "
+                f"{', '.join(map(str, frame.columns))} (ONNX has no column names: order matters)"
+            )
         return list(self.session.run(None, {self.input_name: frame.to_numpy(dtype=np.float32)}))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

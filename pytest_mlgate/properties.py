@@ -43,6 +43,14 @@ def _as_rows(data: pd.DataFrame | Profile) -> pd.DataFrame:
     return rows_from_profile(data) if isinstance(data, Profile) else data
 
 
+def _prepare(data: pd.DataFrame | Profile, feature: str) -> pd.DataFrame:
+    """Reference rows with ``feature`` checked, and hypothesis importable (else an install hint)."""
+    rows = _as_rows(data)
+    _check_feature(rows, feature)
+    _hypothesis()
+    return rows
+
+
 def _check_feature(data: pd.DataFrame, feature: str) -> None:
     if feature not in data.columns:
         raise ConfigError(
@@ -111,9 +119,7 @@ def assert_invariant(
     ``data`` is reference rows, or an `mlgate profile` to draw realistic rows from.
     """
     __tracebackhide__ = True
-    data = _as_rows(data)
-    _check_feature(data, feature)
-    _hypothesis()
+    data = _prepare(data, feature)
     from hypothesis import given
     from hypothesis import strategies as st
 
@@ -149,9 +155,7 @@ def assert_monotonic(
     ``data`` is reference rows, or an `mlgate profile` to draw realistic rows from.
     """
     __tracebackhide__ = True
-    data = _as_rows(data)
-    _check_feature(data, feature)
-    _hypothesis()
+    data = _prepare(data, feature)
     from hypothesis import given
     from hypothesis import strategies as st
 

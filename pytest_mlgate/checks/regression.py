@@ -11,7 +11,7 @@ from ..config import GateConfig
 from ..errors import DataError, GateFailure
 from ..golden import GoldenStore, UpdateMode
 from ..io.models import load_model
-from ..results import CheckResult
+from ..results import CheckResult, Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,52 +53,23 @@ def run_regression(
                 features=_feature_names(model),
             )
         except GateFailure as exc:
-            checks.append(
-                CheckResult(
-                    id=check_id,
-                    kind="regression",
-                    status="fail",
-                    metric="golden",
-                    message=str(exc),
-                    threshold=limits,
-                )
-            )
+            checks.append(_result(check_id, "fail", str(exc), limits))
             continue
         except DataError as exc:
-            checks.append(
-                CheckResult(
-                    id=check_id,
-                    kind="regression",
-                    status="error",
-                    metric="golden",
-                    message=str(exc),
-                    threshold=limits,
-                )
-            )
+            checks.append(_result(check_id, "error", str(exc), limits))
             continue
         if result is None:
             message = f"golden file `{golden.golden.name}` written from the current model ({mode} update)"
-            checks.append(
-                CheckResult(
-                    id=check_id,
-                    kind="regression",
-                    status="pass",
-                    metric="golden",
-                    message=message,
-                    threshold=limits,
-                )
-            )
+            checks.append(_result(check_id, "pass", message, limits))
             continue
         checks.append(
-            CheckResult(
-                id=check_id,
-                kind="regression",
-                status="pass",
-                metric="golden",
-                message=str(result).replace("\n", ";"),
+            _result(
+                check_id,
+                "pass",
+                str(result).replace("\n", ";"),
+                limits,
                 value=result.max_abs_diff,
                 n=result.n,
-                threshold=limits,
                 details={"label_flips": result.label_flips.tolist(), "decisive_rows": result.decisive},
             )
         )
@@ -130,3 +101,17 @@ def _predictors(model: Any, config: GateConfig, classes: tuple[str, ...]) -> tup
 def _feature_names(model: Any) -> list[str] | None:
     names = getattr(model, "feature_names_in_", None)
     return None if names is None else [str(n) for n in names]
+
+
+def _result(
+    check_id: str, status: Status, message: str, limits: dict[str, float | None], **figures: Any
+) -> CheckResult:
+    return CheckResult(
+        id=check_id,
+        kind="regression",
+        status=status,
+        metric="golden",
+        message=message,
+        threshold=limits,
+        **figures,
+    )

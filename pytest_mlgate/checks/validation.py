@@ -152,16 +152,7 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
             filled = numeric.fillna(0).to_numpy(dtype=np.float64)
             bad_type |= ~np.isclose(filled, np.round(filled))
         if bad_type.any():
-            violations.append(
-                _violation(
-                    "dtype",
-                    rule.dtype or "numeric",
-                    rule.dtype or "numeric",
-                    f"`{name}` has {int(bad_type.sum()):,} value(s) that are not {rule.dtype or 'numeric'}",
-                    present.index[bad_type].tolist(),
-                    present[bad_type].tolist(),
-                )
-            )
+            violations.append(_type_violation(name, rule.dtype or "numeric", present, bad_type))
         values = numeric.to_numpy(dtype=np.float64)
         if rule.min is not None:
             out_of_range |= values < rule.min
@@ -171,16 +162,7 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
         allowed_bool = {"true", "false", "0", "1", "1.0", "0.0"}
         bad = ~present.astype(str).str.lower().isin(allowed_bool).to_numpy()
         if bad.any():
-            violations.append(
-                _violation(
-                    "dtype",
-                    "boolean",
-                    "boolean",
-                    f"`{name}` has {int(bad.sum()):,} non-boolean value(s)",
-                    present.index[bad].tolist(),
-                    present[bad].tolist(),
-                )
-            )
+            violations.append(_type_violation(name, "boolean", present, bad))
     if rule.allowed is not None:
         # The same text form on both sides: 1, 1.0 (a NaN made the column float) and "1" all match.
         allowed = set(category_text(pd.Series(list(rule.allowed), dtype=object)))
@@ -220,16 +202,7 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
         stamps = pd.to_datetime(present, errors="coerce", utc=True, format="mixed")
         unparsed = stamps.isna().to_numpy()
         if unparsed.any():
-            violations.append(
-                _violation(
-                    "dtype",
-                    "datetime",
-                    "datetime",
-                    f"`{name}` has {int(unparsed.sum()):,} unparseable timestamp(s)",
-                    present.index[unparsed].tolist(),
-                    present[unparsed].tolist(),
-                )
-            )
+            violations.append(_type_violation(name, "datetime", present, unparsed))
         if rule.max_age_seconds is not None:
             newest = stamps.max()
             if pd.isna(newest):
@@ -249,6 +222,19 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
                         )
                     )
     return _check(f"validation:{name}", violations, f"`{name}` meets its {len(_rules_of(rule))} rule(s)", n)
+
+
+def _type_violation(name: str, dtype: str, present: pd.Series, bad: np.ndarray) -> dict[str, Any]:
+    """Values of ``name`` that are not of ``dtype``, with their rows and examples."""
+    what = "unparseable timestamp(s)" if dtype == "datetime" else f"value(s) that are not {dtype}"
+    return _violation(
+        "dtype",
+        dtype,
+        dtype,
+        f"`{name}` has {int(bad.sum()):,} {what}",
+        present.index[bad].tolist(),
+        present[bad].tolist(),
+    )
 
 
 def _rules_of(rule: ColumnRule) -> list[str]:

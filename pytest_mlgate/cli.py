@@ -47,6 +47,42 @@ def _parser() -> argparse.ArgumentParser:
         help="write the `regression:` golden files (all, or only missing ones)",
     )
     gate.add_argument("--force-update", action="store_true", help="allow --update-golden when CI=true")
+    gate.add_argument(
+        "--no-log",
+        action="store_true",
+        help="do not log the report to the candidate's MLflow run and version",
+    )
+
+    promote = sub.add_parser(
+        "promote", help="move the production alias to a gated candidate (compare-and-swap)"
+    )
+    promote.add_argument("report", type=Path, nargs="?", default=None, help="the gate's JSON report")
+    promote.add_argument("-c", "--config", type=Path, help="the config the gate ran with")
+    promote.add_argument("--alias", help="alias to move (default: the config's mlflow.alias, champion)")
+    promote.add_argument("--reason", default="", help="why, for the ledger")
+    promote.add_argument("--by", help="who, for the ledger (default: $GITHUB_ACTOR or the user)")
+    tagging = promote.add_mutually_exclusive_group()
+    tagging.add_argument(
+        "--git-tag", dest="git_tag", action="store_true", default=None, help="require the git tag"
+    )
+    tagging.add_argument("--no-git-tag", dest="git_tag", action="store_false", help="skip the git tag")
+    promote.add_argument("--push", metavar="REMOTE", help="push the tag to this git remote")
+    promote.add_argument(
+        "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
+    )
+
+    rollback = sub.add_parser("rollback", help="move the production alias back, and record who, when and why")
+    _registry_args(rollback)
+    rollback.add_argument("--to-version", help="roll back to this version (default: the previous champion)")
+    rollback.add_argument("--reason", required=True, help="why, for the ledger")
+    rollback.add_argument("--by", help="who, for the ledger (default: $GITHUB_ACTOR or the user)")
+    rollback.add_argument(
+        "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
+    )
+
+    history = sub.add_parser("history", help="print the promotion ledger and the gated versions")
+    _registry_args(history)
+    history.add_argument("--json", action="store_true", help="print JSON")
 
     validate = sub.add_parser("validate-config", help="check a config file and exit 0 or 2")
     validate.add_argument("config", type=Path, nargs="?")
@@ -70,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--chunk-rows", type=int, default=200_000, help="rows per chunk (memory bound)")
     return parser
+
+
+def _registry_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", type=Path, help="config naming the model and tracking URI")
+    parser.add_argument("--model", help="registered model name (default: from the config's candidate)")
+    parser.add_argument("--alias", help="the alias (default: the config's mlflow.alias, champion)")
+    parser.add_argument(
+        "--tracking-uri", help="tracking URI (default: the config's, else $MLFLOW_TRACKING_URI)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +177,150 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"decision: {report.summary}")
     print(f"report: {path}")
+    if not args.no_log:
+        from .registry.publish import publish
+
+        published = publish(report, path, config)
+        if published is not None:
+            print(f"mlflow: {published}")
     return EXIT_FAILED if report.failed() else EXIT_OK
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .registry.commands import promote
+
+    config = load_config(_config_path(args.config).resolve())
+    report_path = args.report or config.report_path
+    result = promote(
+        report_path,
+        config,
+        alias=args.alias,
+        by=args.by,
+        reason=args.reason,
+        git_tag=args.git_tag,
+        push=args.push,
+        lock_timeout=args.lock_timeout,
+    )
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"promoted: {result.move}" if result.move.moved else f"already promoted: {result.move}")
+    if result.git_tag:
+        state = "created" if result.git_tag_created else "already there"
+        print(
+            f"git tag: {result.git_tag} ({state}{', pushed to ' + result.pushed_to if result.pushed_to else ''})"
+        )
+    return EXIT_OK
+
+
+def _registry_target(args: argparse.Namespace) -> tuple[Any, str, str, str]:
+    """(config or None, tracking URI, model name, alias) from the flags and an optional config."""
+    from .config import load_config
+    from .registry.commands import model_name_from
+    from .registry.connect import tracking_uri
+
+    path = args.config or _optional_config()
+    config = load_config(path.resolve()) if path is not None else None
+    name = args.model or model_name_from(config)
+    if not name:
+        raise ConfigError("`--model` must be given: no config here names a `models:/` candidate or baseline")
+    tracking = args.tracking_uri or (config.tracking_uri() if config else tracking_uri(None, None))
+    alias = args.alias or (config.mlflow.alias if config else "champion")
+    return config, tracking, name, alias
+
+
+def _optional_config() -> Path | None:
+    from .config import find_config
+
+    return find_config(Path.cwd())
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from .registry.commands import rollback
+
+    config, tracking, name, alias = _registry_target(args)
+    if not args.reason.strip():
+        raise ConfigError("`--reason` must not be empty: the ledger records why a rollback happened")
+    result = rollback(
+        config,
+        tracking,
+        name,
+        alias=alias,
+        reason=args.reason,
+        to_version=args.to_version,
+        by=args.by,
+        lock_timeout=args.lock_timeout,
+    )
+    if result.moved:
+        print(f"rolled back: {result}")
+    elif result.messages:
+        print(
+            f"already rolled back: {name}@{alias} is v{result.to_version}; nothing to do (use --to-version to go further)"
+        )
+    else:
+        print(f"nothing to do: {result}")
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .registry.commands import history
+    from .report.table import plain
+
+    _, tracking, name, _ = _registry_target(args)
+    found = history(tracking, name)
+    if args.json:
+        sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
+        return EXIT_OK
+    aliases = ", ".join(f"@{a} → v{v}" for a, v in sorted(found.aliases.items())) or "none"
+    print(f"{name}  aliases: {aliases}\n")
+    print("ledger")
+    ledger_head = (
+        "#",
+        "at",
+        "action",
+        "alias",
+        "from",
+        "to",
+        "decision",
+        "git sha",
+        "report sha256",
+        "by",
+        "reason",
+    )
+    ledger_rows: list[list[str]] = []
+    for e in found.ledger:
+        ledger_rows.append(
+            [
+                str(e.seq),
+                e.at,
+                e.action,
+                "@" + e.alias,
+                f"v{e.from_version}" if e.from_version else "—",
+                f"v{e.to_version}",
+                e.decision or "—",
+                (e.git_sha or "—")[:10],
+                (e.report_sha256 or "—")[:12],
+                e.by,
+                e.reason or e.note or "",
+            ]
+        )
+    print(plain(ledger_rows, ledger_head) if found.ledger else "  (empty: nothing promoted yet)")
+    print("\ngated versions")
+    version_head = ("version", "decision", "gated at", "git sha", "report sha256", "baseline")
+    version_rows: list[list[str]] = []
+    for v in found.gated:
+        version_rows.append(
+            [
+                "v" + v["version"],
+                v["decision"],
+                v["gated_at"] or "—",
+                (v["git_sha"] or "—")[:10],
+                (v["report_sha256"] or "—")[:12],
+                v["baseline"] or "—",
+            ]
+        )
+    print(plain(version_rows, version_head))
+    return EXIT_OK
 
 
 def _remove_stale(path: Path) -> None:
@@ -250,6 +438,9 @@ _COMMANDS = {
     "schema": _cmd_schema,
     "metrics": _cmd_metrics,
     "profile": _cmd_profile,
+    "promote": _cmd_promote,
+    "rollback": _cmd_rollback,
+    "history": _cmd_history,
 }
 
 

@@ -52,11 +52,15 @@ _SOURCE = {
         values=Key("string", "Column with P(class)."),
     ),
     "file": Key("string", "Predictions file (CSV or Parquet) with the same rows as the data."),
-    "model": Key("string", "Model file: .skops, or .joblib/.pkl with `trust: true`."),
+    "model": Key(
+        "string",
+        "Model file (.skops, .onnx, or .joblib/.pkl with `trust: true`), or an MLflow model URI: "
+        "`models:/name@alias`, `models:/name/3` or `runs:/<run id>/model` (needs `trust: true`).",
+    ),
     "trust": Key(
         "boolean",
-        "Allow loading a pickle or joblib file, or skops types not on skops' trusted list. "
-        "Unpickling runs arbitrary code: only trust files you produced.",
+        "Allow loading a pickle or joblib file, skops types not on skops' trusted list, or an MLflow "
+        "model (its loader runs code). Unpickling runs arbitrary code: only trust models you produced.",
         default=False,
     ),
     "type": Key(
@@ -128,6 +132,23 @@ _SCHEMA: dict[str, Key] = {
         "object",
         "Report output.",
         children={"path": Key("string", "JSON report path.", default="mlgate-report.json")},
+    ),
+    "mlflow": Key(
+        "object",
+        "The MLflow tracking server and registry, for `models:/` and `runs:/` sources and for promotion.",
+        children={
+            "tracking_uri": Key(
+                "string",
+                "Tracking URI (default: $MLFLOW_TRACKING_URI, else the embedded store "
+                "sqlite:///mlflow.db next to the config, with artifacts in ./mlartifacts).",
+            ),
+            "alias": Key("string", "The production alias that `mlgate promote` moves.", default="champion"),
+            "log": Key(
+                "boolean",
+                "Log the report, the figures and the provenance tags to the candidate's run and version.",
+                default=True,
+            ),
+        },
     ),
     "metrics": Key(
         "object",
@@ -395,6 +416,8 @@ class Source:
     columns: Mapping[str, str] | None = None
     file: Path | None = None
     model: Path | None = None
+    uri: str | None = None
+    """An MLflow model URI (`models:/…` or `runs:/…`), given as `model:` in the config."""
     trust: bool = False
     type: str | None = None
     name: str | None = None
@@ -402,6 +425,8 @@ class Source:
     def describe(self) -> str:
         if self.name:
             return self.name
+        if self.uri is not None:
+            return self.uri
         if self.model is not None:
             return f"model {self.model.name}"
         where = f"{self.file.name}:" if self.file is not None else "column "
@@ -420,6 +445,16 @@ class MetricConfig:
     callable: str | None = None
     higher_is_better: bool = True
     needs: str | None = None
+
+
+@dataclass(frozen=True)
+class MlflowConfig:
+    tracking_uri: str | None = None
+    alias: str = "champion"
+    log: bool = True
+
+
+MODEL_URI_SCHEMES = ("models:/", "runs:/")
 
 
 @dataclass(frozen=True)
@@ -524,6 +559,7 @@ class GateConfig:
     regression: tuple[GoldenConfig, ...] = ()
     operational: OperationalConfig | None = None
     properties: PropertiesConfig | None = None
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -539,6 +575,11 @@ class GateConfig:
     """sha256 of the config file's bytes."""
     overrides: Mapping[str, Any] | None = None
     """Values given on the command line that replaced the file's."""
+
+    def tracking_uri(self) -> str:
+        from .registry.connect import tracking_uri
+
+        return tracking_uri(self.mlflow.tracking_uri, self.source.parent if self.source else None)
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -721,12 +762,14 @@ def _build(
                 f"{at}: `{role}.column` with type 'probability' is ambiguous for a multiclass task; "
                 f"use `{role}.columns` (class -> probability column) or set `{role}.type: label`"
             )
+        uri = spec["model"] if str(spec.get("model", "")).startswith(MODEL_URI_SCHEMES) else None
         return Source(
             role=role,
             column=spec.get("column"),
             columns={str(k): v for k, v in spec["columns"].items()} if "columns" in spec else None,
             file=resolve(spec["file"]) if "file" in spec else None,
-            model=resolve(spec["model"]) if "model" in spec else None,
+            model=resolve(spec["model"]) if "model" in spec and uri is None else None,
+            uri=uri,
             trust=bool(spec.get("trust", False)),
             type=kind,
             name=spec.get("name"),
@@ -820,6 +863,11 @@ def _build(
         validation=_validation(raw.get("validation"), resolve, lines, where),
         fairness=_fairness(raw.get("fairness"), task, lines, where),
         operational=OperationalConfig(**raw["operational"]) if raw.get("operational") else None,
+        mlflow=MlflowConfig(
+            tracking_uri=(raw.get("mlflow") or {}).get("tracking_uri"),
+            alias=str((raw.get("mlflow") or {}).get("alias", "champion")),
+            log=bool((raw.get("mlflow") or {}).get("log", True)),
+        ),
         properties=PropertiesConfig(
             monotonic=dict(raw["properties"].get("monotonic") or {}),
             invariant=tuple(raw["properties"].get("invariant") or ()),

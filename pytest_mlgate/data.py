@@ -63,6 +63,8 @@ class EvalData:
     data_sha256: str
     frame: pd.DataFrame = field(repr=False)
     """The evaluation table itself, for the data checks."""
+    missing_baseline: dict[str, Any] | None = None
+    """The baseline's identity when its registry alias is not set yet (a first run)."""
 
     @property
     def n(self) -> int:
@@ -79,6 +81,13 @@ def load(config: GateConfig) -> EvalData:
     _require_columns(frame, [target], f"data file `{config.data.path.name}`", "data.target")
     raw_y = frame[target]
     sources = [s for s in (config.candidate, config.baseline) if s is not None]
+    models = {s.role: _model(s, config) for s in sources if s.model is not None or s.uri is not None}
+    missing_baseline = None
+    if models.get("baseline") is _NO_CHAMPION:
+        # First run: the production alias is not set yet, so there is nothing to compare with.
+        missing_baseline = _no_champion_identity(config)
+        sources = [s for s in sources if s.role != "baseline"]
+        del models["baseline"]
     classes: tuple[str, ...] = ()
     if not sources:
         # Data checks only: the target is a column like any other.
@@ -87,11 +96,10 @@ def load(config: GateConfig) -> EvalData:
     elif config.task == "regression":
         _reject_missing(raw_y, f"target column `{target}`")
         y = _finite_floats(raw_y, f"target column `{target}`")
-        preds = [_regression_predictions(config, frame, s) for s in sources]
+        preds = [_regression_predictions(config, frame, s, models.get(s.role)) for s in sources]
     else:
         _reject_missing(raw_y, f"target column `{target}`")
         y_text = raw_y.astype(str).to_numpy()
-        models = {s.role: _model(s) for s in sources if s.model is not None}
         classes, y = _encode_target(config, y_text, sources, models)
         preds = [_classification_predictions(config, frame, s, classes, models.get(s.role)) for s in sources]
     return EvalData(
@@ -103,6 +111,7 @@ def load(config: GateConfig) -> EvalData:
         data_path=config.data.path,
         data_sha256=file_sha256(config.data.path),
         frame=frame,
+        missing_baseline=missing_baseline,
     )
 
 
@@ -193,7 +202,10 @@ def _source_frame(frame: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, st
     return preds, f"{source.role} predictions file `{source.file.name}`"
 
 
-def _identity(source: Source) -> dict[str, Any]:
+def _identity(source: Source, model: Any = None) -> dict[str, Any]:
+    ref = getattr(model, "ref", None)
+    if ref is not None:
+        return {"role": source.role, "name": source.describe(), "kind": "mlflow", **ref.identity()}
     path = source.model or source.file
     return {
         "role": source.role,
@@ -204,13 +216,14 @@ def _identity(source: Source) -> dict[str, Any]:
     }
 
 
-def _regression_predictions(config: GateConfig, frame: pd.DataFrame, source: Source) -> Predictions:
-    if source.model is not None:
-        model = _model(source)
+def _regression_predictions(
+    config: GateConfig, frame: pd.DataFrame, source: Source, model: Any
+) -> Predictions:
+    if model is not None:
         values = _finite_floats(
             _predict(model, frame, config, source, "predict"), f"{source.role} model predictions"
         )
-        return Predictions(_identity(source), values=values)
+        return Predictions(_identity(source, model), values=values)
     table, where = _source_frame(frame, source)
     assert source.column is not None
     _require_columns(table, [source.column], where, f"{source.role}.column")
@@ -255,7 +268,7 @@ def _classification_predictions(
 def _model_predictions(
     config: GateConfig, frame: pd.DataFrame, source: Source, classes: tuple[str, ...], model: Any
 ) -> Predictions:
-    what = f"{source.role} model `{source.model}`"
+    what = f"{source.role} model `{source.uri or source.model}`"
     model_classes = [str(c) for c in _model_classes(model, source)]
     unknown = [c for c in classes if c not in model_classes]
     if unknown:
@@ -273,23 +286,54 @@ def _model_predictions(
     if config.task == "binary":
         score = scores[:, 1]
         return Predictions(
-            _identity(source), labels=(score >= config.threshold).astype(np.intp), scores=score
+            _identity(source, model), labels=(score >= config.threshold).astype(np.intp), scores=score
         )
-    return Predictions(_identity(source), labels=scores.argmax(axis=1).astype(np.intp), scores=scores)
+    return Predictions(_identity(source, model), labels=scores.argmax(axis=1).astype(np.intp), scores=scores)
 
 
-def _model(source: Source) -> Any:
-    from .io.models import load_model
+_NO_CHAMPION = object()
 
-    assert source.model is not None
-    return load_model(source.model, trust=source.trust, role=source.role)
+
+def _model(source: Source, config: GateConfig) -> Any:
+    from .io.models import load_source_model
+
+    if source.role == "baseline" and source.uri is not None:
+        from .io.mlflow_model import MissingAlias
+
+        try:
+            return load_source_model(source, config)
+        except MissingAlias as exc:
+            if exc.ref.alias != config.mlflow.alias:
+                raise  # another alias than production's: a typo, not a first run
+            return _NO_CHAMPION
+    return load_source_model(source, config)
+
+
+def _no_champion_identity(config: GateConfig) -> dict[str, Any]:
+    assert config.baseline is not None and config.baseline.uri is not None
+    from .io.mlflow_model import parse
+
+    parts = parse(config.baseline.uri, "baseline")
+    from .registry.connect import redact
+
+    return {
+        "role": "baseline",
+        "name": config.baseline.describe(),
+        "kind": "mlflow",
+        "uri": config.baseline.uri,
+        "tracking_uri": redact(config.tracking_uri()),
+        "model_name": parts["name"],
+        "alias": parts["alias"],
+        "version": None,
+        "missing": True,
+    }
 
 
 def _model_classes(model: Any, source: Source) -> list[Any]:
     classes = getattr(model, "classes_", None)
     if classes is None or not hasattr(model, "predict_proba"):
         raise DataError(
-            f"{source.role} model `{source.model}` has no `classes_`/`predict_proba`; "
+            f"{source.role} model `{source.uri or source.model}` has no `classes_`/`predict_proba`; "
             "a classification gate needs a probabilistic classifier"
         )
     return list(classes)
@@ -299,12 +343,12 @@ def _predict(model: Any, frame: pd.DataFrame, config: GateConfig, source: Source
     features = model_features(frame, config)
     _require_columns(frame, features, f"data file `{config.data.path.name}`", "data.features")
     if not hasattr(model, method):
-        raise DataError(f"{source.role} model `{source.model}` has no `{method}` method")
+        raise DataError(f"{source.role} model `{source.uri or source.model}` has no `{method}` method")
     try:
         return getattr(model, method)(frame[features])
     except Exception as exc:
         raise DataError(
-            f"{source.role} model `{source.model}` failed to {method} on the data: {exc}"
+            f"{source.role} model `{source.uri or source.model}` failed to {method} on the data: {exc}"
         ) from None
 
 

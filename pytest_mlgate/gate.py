@@ -79,6 +79,12 @@ def run_gate(
 
         checks += run_operational(config, data.frame[model_features(data.frame, config)])
     decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
+    if data.missing_baseline is not None:
+        word, rest = summary.split(": ", 1)
+        summary = (
+            f"{word}: first run, no champion yet (`{data.missing_baseline['uri']}` is not set), so only "
+            f"absolute floors were judged; {rest.removeprefix('no baseline; ')}"
+        )
     return GateReport(
         decision=decision,
         mode=config.mode,
@@ -333,7 +339,7 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
 
     return {
         "candidate": data.candidate.identity if data.candidate is not None else None,
-        "baseline": data.baseline.identity if data.baseline is not None else None,
+        "baseline": data.baseline.identity if data.baseline is not None else data.missing_baseline,
         "data": {
             "path": str(data.data_path),
             "sha256": data.data_sha256,

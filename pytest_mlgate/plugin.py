@@ -41,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ),
         ("--mlgate-force-update", "mlgate_force_update", {"action": "store_true", "default": None}, "bool"),
         ("--mlgate-artifacts", "mlgate_artifacts", {"metavar": "DIR"}, "string"),
+        ("--mlgate-no-log", "mlgate_no_log", {"action": "store_true", "default": None}, "bool"),
     ]
     helps = {
         "mlgate": "run the model gate declared in mlgate.yaml (or [tool.mlgate] in pyproject.toml)",
@@ -52,6 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "mlgate_update_new_only": "write only the golden files that do not exist yet",
         "mlgate_force_update": "allow golden updates even when CI=true",
         "mlgate_artifacts": "where failed golden checks write obtained outputs and diffs (default: .mlgate-artifacts)",
+        "mlgate_no_log": "do not log the report to the candidate's MLflow run and version (config: mlflow.log)",
     }
     for flag, dest, kwargs, ini_type in options:
         group.addoption(flag, dest=dest, help=helps[dest], **kwargs)

@@ -38,6 +38,8 @@ class GateSession:
         self._error: Exception | None = None
         self._gate_started = False
         self._write_error: Exception | None = None
+        self._published: str | None = None
+        self._publish_error: Exception | None = None
         self.ran: set[str] = set()
         """Names of the gate items that ran (the rest were deselected)."""
 
@@ -152,6 +154,16 @@ class GateSession:
             return
         if self._report.failed() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if not option(self.pytest_config, "mlgate_no_log"):
+            from .registry.publish import publish
+
+            try:
+                published = publish(self._report, self.report_path(), self.gate_config)
+            except MlgateError as exc:
+                self._publish_error = exc
+                session.exitstatus = exc.exit_code  # 3: the registry could not be written
+            else:
+                self._published = str(published) if published is not None else None
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         tr = terminalreporter
@@ -184,6 +196,10 @@ class GateSession:
             tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
         else:
             tr.write_line(f"report: {self.report_path()}")
+        if self._published:
+            tr.write_line(f"mlflow: {self._published}")
+        if self._publish_error is not None:
+            tr.write_line(f"mlflow logging FAILED: {self._publish_error}", red=True, bold=True)
 
 
 class GateFile(pytest.File):

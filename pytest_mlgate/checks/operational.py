@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import GateConfig
-from ..io.models import load_model
+from ..io.models import load_source_model, model_size
 from ..operational import compare_latency, measure, peak_memory_mib
 from ..results import CheckResult
 from ..stats.rng import stream
@@ -17,19 +17,12 @@ if TYPE_CHECKING:
 def run_operational(config: GateConfig, inputs: pd.DataFrame) -> list[CheckResult]:
     cfg = config.operational
     assert cfg is not None and config.candidate is not None and config.baseline is not None
-    assert config.candidate.model is not None and config.baseline.model is not None  # checked by the config
-    models = [
-        load_model(source.model, trust=source.trust, role=source.role)
-        for source in (config.candidate, config.baseline)
-        if source.model is not None
-    ]
+    sources = (config.candidate, config.baseline)
+    models = [load_source_model(source, config) for source in sources]
     method = "predict_proba" if config.task != "regression" else "predict"
-    predicts = [getattr(model, method) for model in models]
-    sizes = [
-        source.model.stat().st_size
-        for source in (config.candidate, config.baseline)
-        if source.model is not None
-    ]
+    # Time the model itself: an MLflow model's prediction cache would make every call after the first free.
+    predicts = [getattr(getattr(model, "uncached", model), method) for model in models]
+    sizes = [model_size(model, source) for model, source in zip(models, sources, strict=True)]
     checks = []
     for batch in sorted({1, cfg.batch_size}):
         timings = measure(

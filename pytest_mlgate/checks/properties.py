@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import GateConfig
 from ..errors import ConfigError, GateFailure
-from ..io.models import load_model
+from ..io.models import load_source_model
 from ..results import CheckResult
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ def run_properties(config: GateConfig, rows: pd.DataFrame) -> list[CheckResult]:
 
     cfg = config.properties
     source = config.candidate
-    assert cfg is not None and source is not None and source.model is not None  # checked by the config
-    model = load_model(source.model, trust=source.trust, role="candidate")
+    assert cfg is not None and source is not None  # checked by the config
+    model = load_source_model(source, config)
     score = _score_function(model, config)
     checks: list[CheckResult] = []
 

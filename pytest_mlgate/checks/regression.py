@@ -10,7 +10,7 @@ import numpy as np
 from ..config import GateConfig
 from ..errors import DataError, GateFailure
 from ..golden import GoldenStore, UpdateMode
-from ..io.models import load_model
+from ..io.models import load_source_model
 from ..results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ def run_regression(
     config: GateConfig, classes: tuple[str, ...], seed_inputs: pd.DataFrame, mode: UpdateMode, force: bool
 ) -> list[CheckResult]:
     source = config.candidate
-    assert source is not None and source.model is not None  # checked by the config
-    model = load_model(source.model, trust=source.trust, role="candidate")
+    assert source is not None  # checked by the config
+    model = load_source_model(source, config)
     scores, labels = _predictors(model, config, classes)
     base = config.source.parent if config.source else Path.cwd()
     checks = []

@@ -8,15 +8,37 @@ load, so they are refused outright without ``trust: true``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from ..config import GateConfig, Source
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
 _LOADED: dict[tuple[str, int, int, bool], Any] = {}
 """Models already loaded in this process, by file identity: the gate, golden and latency checks share them."""
+
+
+def load_source_model(source: Source, config: GateConfig) -> Any:
+    """The model behind a `candidate`/`baseline` source: a local file or an MLflow URI."""
+    if source.uri is not None:
+        from .mlflow_model import load_mlflow_model
+
+        return load_mlflow_model(
+            source.uri, tracking=config.tracking_uri(), trust=source.trust, role=source.role
+        )
+    if source.model is None:
+        raise ConfigError(f"`{source.role}.model` must be set: this check calls the model itself")
+    return load_model(source.model, trust=source.trust, role=source.role)
+
+
+def model_size(model: Any, source: Source) -> int:
+    if source.model is not None:
+        return source.model.stat().st_size
+    return int(getattr(model, "size_bytes", 0))
 
 
 def load_model(path: Path, *, trust: bool, role: str) -> Any:

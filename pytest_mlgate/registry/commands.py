@@ -1,0 +1,307 @@
+"""`mlgate promote`, `mlgate rollback` and `mlgate history`, without argparse.
+
+Promotion trusts nothing it has not checked: the report must say promote, be
+the report logged on that version, and have been made from this config, on
+this data, for the version the config names now. Only then does the alias move.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DataError
+from ..io.tables import file_sha256
+from . import gittag
+from .connect import client, failure
+from .promotion import (
+    ANY,
+    LedgerEntry,
+    MoveResult,
+    PromotionRefused,
+    actor,
+    move_alias,
+    read_ledger,
+    registered_model,
+    rollback_target,
+)
+from .publish import sha256_file
+
+if TYPE_CHECKING:
+    from ..config import GateConfig
+
+
+@dataclass(frozen=True)
+class Promotion:
+    move: MoveResult
+    git_tag: str | None
+    git_tag_created: bool
+    pushed_to: str | None
+    notes: tuple[str, ...]
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DataError(f"report file `{path}` does not exist; run `mlgate gate` or `pytest --mlgate` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = str(data["schema_version"])
+        data["provenance"]["candidate"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"report file `{path}` is not an mlgate JSON report: {type(exc).__name__}: {exc}"
+        ) from None
+    if version.split(".")[0] != "1":
+        raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")
+    return dict(data)
+
+
+def promote(
+    report_path: Path,
+    config: GateConfig,
+    *,
+    alias: str | None = None,
+    by: str | None = None,
+    reason: str = "",
+    git_tag: bool | None = None,
+    push: str | None = None,
+    lock_timeout: float = 30.0,
+) -> Promotion:
+    """Verify the report against the config, data and registry, then move the alias (see ``promotion``).
+
+    ``git_tag`` None tags when the config sits in a git repository.
+    """
+    report = read_report(report_path)
+    digest = sha256_file(report_path)
+    provenance = report["provenance"]
+    candidate = provenance.get("candidate") or {}
+    name, version = candidate.get("model_name"), candidate.get("version")
+    if candidate.get("kind") != "mlflow" or not name or not version:
+        raise PromotionRefused(
+            f"report `{report_path}`: its candidate ({candidate.get('name', 'unknown')}) is not a registered "
+            "MLflow model version, so there is nothing to promote; name it as `models:/name@alias` or `models:/name/N`"
+        )
+    if report["decision"] != "promote":
+        raise PromotionRefused(
+            f"report `{report_path}` decided {str(report['decision']).upper()}, not PROMOTE: "
+            f"{report.get('summary', '')}. Nothing was changed"
+        )
+    _check_same_inputs(report_path, provenance, config)
+    tracking = config.tracking_uri()
+    c = client(tracking)
+    if config.candidate is not None and config.candidate.uri is not None:
+        from ..io.mlflow_model import resolve
+
+        now = resolve(config.candidate.uri, tracking, "candidate", c)
+        if (now.name, now.version) != (name, str(version)):
+            raise PromotionRefused(
+                f"report `{report_path}` gated {name} v{version}, but `candidate.model`={config.candidate.uri!r} "
+                f"now resolves to {now.name} v{now.version}: gate that version before promoting it"
+            )
+    try:
+        tags = c.get_model_version(name, str(version)).tags
+    except Exception as exc:
+        raise failure(exc, tracking, f"reading `{name}` v{version}") from None
+    logged = tags.get("mlgate.report_sha256")
+    if logged is not None and logged != digest:
+        raise PromotionRefused(
+            f"report `{report_path}` is stale: {name} v{version} was last gated with report sha256 {logged[:12]}… "
+            f"(decision {tags.get('mlgate.decision', '?')}), not this one ({digest[:12]}…); "
+            "promote with the latest report, or gate again"
+        )
+    alias = alias or config.mlflow.alias
+    expected, notes = _expected(provenance.get("baseline"), name, alias)
+    template = LedgerEntry(
+        seq=0,
+        action="promote",
+        alias=alias,
+        from_version=None,
+        to_version=str(version),
+        at="",
+        by=actor(by),
+        reason=reason,
+        decision=str(report["decision"]),
+        report_sha256=digest,
+        data_sha256=provenance["data"]["sha256"],
+        config_sha256=provenance["config"]["sha256"],
+        git_sha=provenance.get("git_sha"),
+    )
+    move = move_alias(
+        c,
+        tracking,
+        name=name,
+        alias=alias,
+        to_version=str(version),
+        expected=expected,
+        template=template,
+        lock_timeout=lock_timeout,
+    )
+    tag, created, pushed = _tag(config, name, str(version), alias, move, template, git_tag, push)
+    return Promotion(move, tag, created, pushed, notes)
+
+
+def _check_same_inputs(report_path: Path, provenance: dict[str, Any], config: GateConfig) -> None:
+    if provenance["config"]["sha256"] != config.sha256:
+        raise PromotionRefused(
+            f"report `{report_path}` was made with another config (sha256 {str(provenance['config']['sha256'])[:12]}…) "
+            f"than `{config.source}` ({config.sha256[:12]}…): gate again with this config"
+        )
+    if not config.data.path.is_file():
+        raise DataError(f"data file `{config.data.path}` does not exist")
+    data_sha = file_sha256(config.data.path)
+    if provenance["data"]["sha256"] != data_sha:
+        raise PromotionRefused(
+            f"report `{report_path}` was made on other data (sha256 {str(provenance['data']['sha256'])[:12]}…) "
+            f"than `{config.data.path}` is now ({data_sha[:12]}…): gate again on this data"
+        )
+
+
+def _expected(
+    baseline: dict[str, Any] | None, name: str, alias: str
+) -> tuple[str | object | None, tuple[str, ...]]:
+    """The version ``alias`` must still point at: the one the gate compared against."""
+    pin = baseline or {}
+    if pin.get("kind") == "mlflow" and pin.get("model_name") == name and pin.get("alias") in (alias, None):
+        return pin.get("version"), ()
+    return ANY, (
+        f"the gate's baseline was not `{name}@{alias}`, so the alias is moved without comparing it "
+        "with the gate's baseline (the lock still serialises promotions)",
+    )
+
+
+def _tag(
+    config: GateConfig,
+    name: str,
+    version: str,
+    alias: str,
+    move: MoveResult,
+    template: LedgerEntry,
+    wanted: bool | None,
+    push: str | None,
+) -> tuple[str | None, bool, str | None]:
+    repo = config.source.parent if config.source else Path.cwd()
+    if wanted is False or (wanted is None and not gittag.is_repository(repo)):
+        return None, False, None
+    if not gittag.is_repository(repo):
+        raise gittag.GitError(f"`{repo}` is not a git repository: no tag for {name} v{version} (alias moved)")
+    tag = gittag.tag_name(name, version)
+    commit = template.git_sha or "HEAD"
+    message = "\n".join(
+        [
+            f"mlgate promote: {name} v{version} → @{alias}",
+            "",
+            f"previous: {'v' + move.from_version if move.from_version else 'none'}",
+            f"decision: {template.decision}",
+            f"report sha256: {template.report_sha256}",
+            f"data sha256: {template.data_sha256}",
+            f"config sha256: {template.config_sha256}",
+            f"by: {template.by}",
+        ]
+    )
+    created = gittag.create_tag(repo, tag, commit, message + "\n")
+    if push:
+        gittag.push_tag(repo, tag, push)
+    return tag, created, push
+
+
+def rollback(
+    config: GateConfig | None,
+    tracking: str,
+    name: str,
+    *,
+    alias: str,
+    reason: str,
+    to_version: str | None = None,
+    by: str | None = None,
+    lock_timeout: float = 30.0,
+) -> MoveResult:
+    """Move ``alias`` back to the version it had before its last promotion, or to ``to_version``.
+
+    Idempotent: a second rollback finds the alias already rolled back and moves nothing.
+    """
+    c = client(tracking)
+    model = registered_model(c, tracking, name)
+    current = model.aliases.get(alias)
+    current = str(current) if current is not None else None
+    if to_version is None:
+        target = rollback_target(read_ledger(model.tags), alias, current, name)
+        if target is None:
+            assert current is not None
+            return MoveResult(name, alias, current, current, False, None, ("already rolled back",))
+    else:
+        target = str(to_version)
+    if target == current:
+        return MoveResult(name, alias, current, target, False, None)
+    template = LedgerEntry(
+        seq=0,
+        action="rollback",
+        alias=alias,
+        from_version=current,
+        to_version=target,
+        at="",
+        by=actor(by),
+        reason=reason,
+    )
+    return move_alias(
+        c,
+        tracking,
+        name=name,
+        alias=alias,
+        to_version=target,
+        expected=current,
+        template=template,
+        lock_timeout=lock_timeout,
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    name: str
+    aliases: dict[str, str]
+    ledger: list[LedgerEntry]
+    gated: list[dict[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "aliases": self.aliases,
+            "ledger": [json.loads(e.to_json()) for e in self.ledger],
+            "gated_versions": self.gated,
+        }
+
+
+def history(tracking: str, name: str) -> History:
+    c = client(tracking)
+    model = registered_model(c, tracking, name)
+    try:
+        versions = c.search_model_versions(f"name='{name}'")
+    except Exception as exc:
+        raise failure(exc, tracking, f"listing the versions of `{name}`") from None
+    gated = []
+    for mv in sorted(versions, key=lambda v: int(v.version)):
+        tags = mv.tags or {}
+        gated.append(
+            {
+                "version": str(mv.version),
+                "decision": tags.get("mlgate.decision", "not gated"),
+                "gated_at": tags.get("mlgate.gated_at", ""),
+                "git_sha": tags.get("git.sha", ""),
+                "report_sha256": tags.get("mlgate.report_sha256", ""),
+                "baseline": tags.get("mlgate.baseline", ""),
+            }
+        )
+    return History(name, {k: str(v) for k, v in model.aliases.items()}, read_ledger(model.tags), gated)
+
+
+def model_name_from(config: GateConfig | None) -> str | None:
+    """The registered model a config's candidate or baseline names, for commands that take a model."""
+    if config is None:
+        return None
+    from ..io.mlflow_model import parse
+
+    for source in (config.candidate, config.baseline):
+        if source is not None and source.uri is not None and source.uri.startswith("models:/"):
+            return str(parse(source.uri, source.role)["name"])
+    return None

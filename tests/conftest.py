@@ -1,0 +1,68 @@
+"""Session-wide real parts: one `mlflow server` on 127.0.0.1 for the registry tests.
+
+Started only when a test asks for it, stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mlflow_parts import MlflowServer, credit_like, fit, free_port, register, unique_name
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def trained() -> dict[str, Any]:
+    """The models every registry test registers: weak (a only), strong (a and b), bad (c only)."""
+    train = credit_like(2000, seed=1)
+    return {
+        "holdout": credit_like(3000, seed=2),
+        "weak": fit(train, ["a"]),
+        "strong": fit(train, ["a", "b"]),
+        "bad": fit(train, ["c"]),
+    }
+
+
+@pytest.fixture(scope="session")
+def logged(mlflow_server: MlflowServer, trained: dict[str, Any]) -> dict[str, Any]:
+    """Each model logged once; tests register fresh versions of these sources under their own names."""
+    from mlflow import MlflowClient
+
+    library = unique_name("library")
+    for kind in ("weak", "strong", "bad"):
+        register(mlflow_server.url, library, trained[kind], run_name=kind)
+    client = MlflowClient(mlflow_server.url, registry_uri=mlflow_server.url)
+    return {
+        kind: client.get_model_version(library, str(i + 1))
+        for i, kind in enumerate(("weak", "strong", "bad"))
+    }
+
+
+@pytest.fixture
+def registered(mlflow_server: MlflowServer, logged: dict[str, Any]) -> Any:
+    """``registered("weak", "strong")`` → a new registered model name whose versions 1, 2 are those models."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_server.url, registry_uri=mlflow_server.url)
+
+    def make(*kinds: str) -> str:
+        name = unique_name()
+        client.create_registered_model(name)
+        for kind in kinds:
+            source = logged[kind]
+            client.create_model_version(
+                name, source=source.source, run_id=source.run_id, model_id=source.source.split("/")[-1]
+            )
+        return name
+
+    return make

@@ -80,10 +80,12 @@ class MlflowServer:
                 raise RuntimeError(
                     f"mlflow server exited at start: {(self.root / 'server.log').read_text()[-2000:]}"
                 )
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        return self
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.url + "/health", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return self
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"mlflow server did not answer within {STARTUP_S:.0f} s")
@@ -138,14 +140,20 @@ def fit(frame: pd.DataFrame, columns: list[str]) -> Any:
 def tracking(uri: str) -> Iterator[Any]:
     import mlflow
 
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     before = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri)
+    mlflow.set_tracking_uri(uri)  # which also exports MLFLOW_TRACKING_URI
     mlflow.set_registry_uri(uri)
     try:
         yield mlflow
     finally:
         mlflow.set_tracking_uri(before)
         mlflow.set_registry_uri(before)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def register(uri: str, name: str, model: Any, *, run_name: str = "train") -> str:
@@ -179,7 +187,9 @@ class Project:
         ]
         if baseline is not None:
             lines.append(f"baseline: {{model: '{baseline}', trust: true}}")
-        lines += ["metrics:", "  roc_auc: {margin: 0.01, min: 0.6}", "  log_loss: {margin: 0.01}"]
+        lines += ["metrics:", "  roc_auc: {margin: 0.01, min: 0.6}"]
+        if baseline is not None:
+            lines.append("  log_loss: {margin: 0.01}")
         lines += [f"{k}: {v}" for k, v in extra.items()]
         path = self.root / file
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

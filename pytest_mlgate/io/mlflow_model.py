@@ -44,6 +44,8 @@ class ModelRef:
     alias: str | None = None
     run_id: str | None = None
     source: str | None = None
+    artifact_uri: str | None = None
+    """Where the model's files are, when it is not a registered version."""
 
     @property
     def pinned(self) -> str:
@@ -91,23 +93,7 @@ def resolve(uri: str, tracking: str, role: str, mlflow_client: MlflowClient | No
     c = mlflow_client or client(tracking)
     where = f"{role} model `{uri}`"
     if "run_id" in parts:
-        run_id = str(parts["run_id"])
-        try:
-            c.get_run(run_id)
-        except Exception as exc:
-            if is_missing(exc):
-                raise RegistryError(
-                    f"{where}: run `{run_id}` does not exist on `{redact(tracking)}`"
-                ) from None
-            raise failure(exc, tracking, where) from None
-        try:
-            versions = c.search_model_versions(f"run_id='{run_id}'")
-        except Exception as exc:
-            raise failure(exc, tracking, where) from None
-        if len(versions) == 1:
-            mv = versions[0]
-            return ModelRef(uri, tracking, mv.name, str(mv.version), None, run_id, mv.source)
-        return ModelRef(uri, tracking, run_id=run_id, source=uri)
+        return _resolve_run(c, uri, tracking, where, str(parts["run_id"]), str(parts["path"]))
     name = str(parts["name"])
     try:
         if parts["alias"] is not None:
@@ -119,6 +105,41 @@ def resolve(uri: str, tracking: str, role: str, mlflow_client: MlflowClient | No
             raise failure(exc, tracking, where) from None
         raise _explain_missing(c, tracking, where, uri, name, parts) from None
     return ModelRef(uri, tracking, mv.name, str(mv.version), parts["alias"], mv.run_id, mv.source)
+
+
+def _resolve_run(c: MlflowClient, uri: str, tracking: str, where: str, run_id: str, path: str) -> ModelRef:
+    """A run's model: an MLflow 3 logged model of that name, else a model folder in the run's artifacts."""
+    try:
+        run = c.get_run(run_id)
+    except Exception as exc:
+        if is_missing(exc):
+            raise RegistryError(f"{where}: run `{run_id}` does not exist on `{redact(tracking)}`") from None
+        raise failure(exc, tracking, where) from None
+    source, artifact_uri = None, None
+    try:
+        search = getattr(c, "search_logged_models", None)
+        if search is not None:
+            found = [
+                m
+                for m in search(
+                    experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"
+                )
+                if m.name == path
+            ]
+            if found:
+                source, artifact_uri = f"models:/{found[-1].model_id}", found[-1].artifact_location
+        if artifact_uri is None and any(f.path.endswith("MLmodel") for f in c.list_artifacts(run_id, path)):
+            source = artifact_uri = f"{run.info.artifact_uri.rstrip('/')}/{path}"
+        versions = c.search_model_versions(f"run_id='{run_id}'") if source else []
+    except Exception as exc:
+        raise failure(exc, tracking, where) from None
+    if artifact_uri is None:
+        raise RegistryError(
+            f"{where}: run `{run_id}` has no model named `{path}` (a run without a logged model?)"
+        )
+    mine = {(v.name, str(v.version)) for v in versions if v.source in (source, uri)}
+    name, version = next(iter(mine)) if len(mine) == 1 else (None, None)
+    return ModelRef(uri, tracking, name, version, None, run_id, source, artifact_uri)
 
 
 def _explain_missing(
@@ -170,7 +191,7 @@ def _load_pyfunc(ref: ModelRef, *, trust: bool, role: str) -> tuple[Any, Path]:
             # `models:/` URIs resolve through the process-wide registry URI; ask our client instead.
             artifact_uri = client(ref.tracking_uri).get_model_version_download_uri(ref.name, ref.version)
         else:
-            artifact_uri = ref.uri
+            artifact_uri = ref.artifact_uri or ref.uri
         path = Path(
             mlflow.artifacts.download_artifacts(
                 artifact_uri=artifact_uri, dst_path=str(local), tracking_uri=ref.tracking_uri

@@ -205,7 +205,14 @@ def _source_frame(frame: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, st
 def _identity(source: Source, model: Any = None) -> dict[str, Any]:
     ref = getattr(model, "ref", None)
     if ref is not None:
-        return {"role": source.role, "name": source.describe(), "kind": "mlflow", **ref.identity()}
+        return {
+            "role": source.role,
+            "name": source.describe(),
+            "kind": "mlflow",
+            "path": None,
+            "sha256": None,
+            **ref.identity(),
+        }
     path = source.model or source.file
     return {
         "role": source.role,
@@ -320,6 +327,8 @@ def _no_champion_identity(config: GateConfig) -> dict[str, Any]:
         "role": "baseline",
         "name": config.baseline.describe(),
         "kind": "mlflow",
+        "path": None,
+        "sha256": None,
         "uri": config.baseline.uri,
         "tracking_uri": redact(config.tracking_uri()),
         "model_name": parts["name"],

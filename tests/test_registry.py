@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from mlflow_parts import BIN, MlflowServer, Project, free_port, make_project
 
@@ -89,6 +90,9 @@ def test_first_champion_better_promoted_worse_refused_then_rollback(
     assert cli(project, "gate") == 0
     gated = json.loads(report.read_text())
     assert gated["decision"] == "promote", gated["summary"]
+    schema = json.loads((Path(__file__).parents[1] / "pytest_mlgate/schemas/report.schema.json").read_text())
+    jsonschema.validate(first, schema)  # the first run's missing baseline, too
+    jsonschema.validate(gated, schema)
     assert gated["provenance"]["baseline"]["version"] == "1"
     tags = c.get_model_version(project.name, "2").tags
     assert tags["mlgate.decision"] == "promote"

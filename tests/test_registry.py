@@ -376,3 +376,18 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
             assert "completed by a rerun" in entries[-1]["note"]
     finally:
         server.stop()
+
+
+def test_promote_to_staging_leaves_champion_alone(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_candidate(project, "1")
+    assert cli(project, "gate") == 0 and cli(project, "promote", "--no-git-tag") == 0
+    set_candidate(project, "2")
+    assert cli(project, "gate") == 0
+    capsys.readouterr()
+    assert cli(project, "promote", "--alias", "staging", "--no-git-tag") == 0
+    assert "without comparing it with the gate's baseline" in capsys.readouterr().out
+    aliases = client(project.tracking_uri).get_registered_model(project.name).aliases
+    assert aliases["staging"] == "2" and aliases["champion"] == "1"
+    assert [(e["alias"], e["to_version"]) for e in ledger(project)] == [("champion", "1"), ("staging", "2")]

@@ -238,11 +238,10 @@ def _optional_config() -> Path | None:
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from .registry.commands import rollback
 
-    config, tracking, name, alias = _registry_target(args)
+    _, tracking, name, alias = _registry_target(args)
     if not args.reason.strip():
         raise ConfigError("`--reason` must not be empty: the ledger records why a rollback happened")
     result = rollback(
-        config,
         tracking,
         name,
         alias=alias,

@@ -81,13 +81,9 @@ def load(config: GateConfig) -> EvalData:
     _require_columns(frame, [target], f"data file `{config.data.path.name}`", "data.target")
     raw_y = frame[target]
     sources = [s for s in (config.candidate, config.baseline) if s is not None]
-    models = {s.role: _model(s, config) for s in sources if s.model is not None or s.uri is not None}
-    missing_baseline = None
-    if models.get("baseline") is _NO_CHAMPION:
-        # First run: the production alias is not set yet, so there is nothing to compare with.
-        missing_baseline = _no_champion_identity(config)
+    models, missing_baseline = _models(sources, config)
+    if missing_baseline is not None:
         sources = [s for s in sources if s.role != "baseline"]
-        del models["baseline"]
     classes: tuple[str, ...] = ()
     if not sources:
         # Data checks only: the target is a column like any other.
@@ -205,14 +201,7 @@ def _source_frame(frame: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, st
 def _identity(source: Source, model: Any = None) -> dict[str, Any]:
     ref = getattr(model, "ref", None)
     if ref is not None:
-        return {
-            "role": source.role,
-            "name": source.describe(),
-            "kind": "mlflow",
-            "path": None,
-            "sha256": None,
-            **ref.identity(),
-        }
+        return _mlflow_identity(source, ref)
     path = source.model or source.file
     return {
         "role": source.role,
@@ -298,43 +287,32 @@ def _model_predictions(
     return Predictions(_identity(source, model), labels=scores.argmax(axis=1).astype(np.intp), scores=scores)
 
 
-_NO_CHAMPION = object()
-
-
-def _model(source: Source, config: GateConfig) -> Any:
+def _models(sources: list[Source], config: GateConfig) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The sources' models by role, and the baseline's identity if a first run has no champion yet."""
+    from .io.mlflow_model import MissingAlias
     from .io.models import load_source_model
 
-    if source.role == "baseline" and source.uri is not None:
-        from .io.mlflow_model import MissingAlias
-
+    models: dict[str, Any] = {}
+    for source in sources:
+        if source.model is None and source.uri is None:
+            continue
         try:
-            return load_source_model(source, config)
+            models[source.role] = load_source_model(source, config)
         except MissingAlias as exc:
-            if exc.ref.alias != config.mlflow.alias:
-                raise  # another alias than production's: a typo, not a first run
-            return _NO_CHAMPION
-    return load_source_model(source, config)
+            if source.role != "baseline" or exc.ref.alias != config.mlflow.alias:
+                raise  # the candidate's alias, or another alias than production's: a typo, not a first run
+            return models, {**_mlflow_identity(source, exc.ref), "missing": True}
+    return models, None
 
 
-def _no_champion_identity(config: GateConfig) -> dict[str, Any]:
-    assert config.baseline is not None and config.baseline.uri is not None
-    from .io.mlflow_model import parse
-
-    parts = parse(config.baseline.uri, "baseline")
-    from .registry.connect import redact
-
+def _mlflow_identity(source: Source, ref: Any) -> dict[str, Any]:
     return {
-        "role": "baseline",
-        "name": config.baseline.describe(),
+        "role": source.role,
+        "name": source.describe(),
         "kind": "mlflow",
         "path": None,
         "sha256": None,
-        "uri": config.baseline.uri,
-        "tracking_uri": redact(config.tracking_uri()),
-        "model_name": parts["name"],
-        "alias": parts["alias"],
-        "version": None,
-        "missing": True,
+        **ref.identity(),
     }
 
 

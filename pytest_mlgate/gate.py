@@ -78,13 +78,15 @@ def run_gate(
         from .data import model_features
 
         checks += run_operational(config, data.frame[model_features(data.frame, config)])
-    decision, summary = _aggregate(checks, has_baseline=data.baseline is not None)
-    if data.missing_baseline is not None:
-        word, rest = summary.split(": ", 1)
-        summary = (
-            f"{word}: first run, no champion yet (`{data.missing_baseline['uri']}` is not set), so only "
-            f"absolute floors were judged; {rest.removeprefix('no baseline; ')}"
-        )
+    first_run = data.missing_baseline
+    decision, summary = _aggregate(
+        checks,
+        has_baseline=data.baseline is not None or first_run is not None,
+        preface=f"first run, no champion yet (`{first_run['uri']}` is not set), so only absolute floors "
+        "were judged"
+        if first_run
+        else None,
+    )
     return GateReport(
         decision=decision,
         mode=config.mode,
@@ -292,13 +294,20 @@ def _comparison_check(
     )
 
 
-def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision, str]:
+def _aggregate(
+    checks: list[CheckResult], *, has_baseline: bool, preface: str | None = None
+) -> tuple[Decision, str]:
+    """The decision and its one-line summary, ``DECISION: [preface; ]reason``."""
+    decision, reason = _decide(checks, has_baseline=has_baseline)
+    return decision, f"{decision.upper()}: {preface + '; ' if preface else ''}{reason}"
+
+
+def _decide(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision, str]:
     failing = [c for c in checks if c.status in ("fail", "error")]
     if failing:
-        names = ", ".join(f"{c.id} ({c.status})" for c in failing)
-        return "reject", f"REJECT: {names}"
+        return "reject", ", ".join(f"{c.id} ({c.status})" for c in failing)
     if not checks:
-        return "keep", "KEEP: nothing was measured (no baseline and no min/max limits)"
+        return "keep", "nothing was measured (no baseline and no min/max limits)"
     open_checks = [c for c in checks if c.status not in ("pass", "warn")]
     if open_checks:
         underpowered = [c for c in open_checks if c.underpowered]
@@ -307,13 +316,13 @@ def _aggregate(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decisi
         if underpowered:
             need = max(c.n_needed or 0 for c in underpowered)
             names = ", ".join(c.metric for c in underpowered)
-            return "keep", f"KEEP: UNDERPOWERED on {names}; need n ≈ {need:,}{also}"
-        return "keep", "KEEP: not shown better or not measurable: " + ", ".join(others)
+            return "keep", f"UNDERPOWERED on {names}; need n ≈ {need:,}{also}"
+        return "keep", "not shown better or not measurable: " + ", ".join(others)
     warned = [c.id for c in checks if c.status == "warn"]
     note = f" ({len(warned)} warning(s): {', '.join(warned[:5])})" if warned else ""
     if not has_baseline:
-        return "promote", f"PROMOTE: no baseline; every check passes on its interval{note}"
-    return "promote", f"PROMOTE: all {len(checks)} checks pass{note}"
+        return "promote", f"no baseline; every check passes on its interval{note}"
+    return "promote", f"all {len(checks)} checks pass{note}"
 
 
 def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any, Any], float]:

@@ -171,6 +171,14 @@ def _explain_missing(
 
 
 _LOADED: dict[tuple[str, str, bool], MlflowModel] = {}
+_DOWNLOADS: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _downloads() -> str:
+    """One folder per process for downloaded models, removed when the process exits."""
+    if not _DOWNLOADS:
+        _DOWNLOADS.append(tempfile.TemporaryDirectory(prefix="mlgate-models-"))
+    return _DOWNLOADS[0].name
 
 
 def load_mlflow_model(uri: str, *, tracking: str, trust: bool, role: str) -> MlflowModel:
@@ -185,7 +193,7 @@ def load_mlflow_model(uri: str, *, tracking: str, trust: bool, role: str) -> Mlf
 def _load_pyfunc(ref: ModelRef, *, trust: bool, role: str) -> tuple[Any, Path]:
     mlflow = import_mlflow()
     where = f"{role} model `{ref.uri}`" + (f" ({ref.pinned})" if ref.pinned != ref.uri else "")
-    local = Path(tempfile.mkdtemp(prefix="mlgate-model-"))
+    local = Path(tempfile.mkdtemp(prefix="model-", dir=_downloads()))
     try:
         if ref.name is not None and ref.version is not None:
             # `models:/` URIs resolve through the process-wide registry URI; ask our client instead.
@@ -222,7 +230,7 @@ def _load_pyfunc(ref: ModelRef, *, trust: bool, role: str) -> tuple[Any, Path]:
     if not trust and loader not in SAFE_LOADERS:
         raise ConfigError(
             f"`{role}.trust`=false must be true to load `{ref.uri}`: its loader `{loader}` runs code "
-            "(a scikit-learn model is unpickled). Set `{role}.trust: true` if your team logged this model."
+            f"(a scikit-learn model is unpickled). Set `{role}.trust: true` if your team logged this model."
         )
     try:
         model = mlflow.pyfunc.load_model(str(path))

@@ -207,7 +207,6 @@ def _tag(
 
 
 def rollback(
-    config: GateConfig | None,
     tracking: str,
     name: str,
     *,

@@ -17,10 +17,19 @@ def tag_name(model: str, version: str) -> str:
     return f"model/{model}/v{version}"
 
 
-def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _git(
+    repo: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=60, check=False, env=env
+            ["git", *args],
+            cwd=repo,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"git {args[0]} could not run in `{repo}`: {exc}") from None
@@ -50,16 +59,7 @@ def create_tag(repo: Path, tag: str, commit: str, message: str) -> bool:
         # An annotated tag needs a tagger; CI checkouts often have none configured.
         env.setdefault("GIT_COMMITTER_NAME", "mlgate")
         env.setdefault("GIT_COMMITTER_EMAIL", "mlgate@localhost")
-    made = subprocess.run(
-        ["git", "tag", "--annotate", tag, commit, "--file", "-"],
-        cwd=repo,
-        input=message,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    made = _git(repo, "tag", "--annotate", tag, commit, "--file", "-", env=env, stdin=message)
     if made.returncode != 0:
         raise GitError(f"git tag `{tag}` could not be created: {made.stderr.strip()}")
     return True

@@ -92,6 +92,28 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
     report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
 
+    github = sub.add_parser("github", help="GitHub Actions glue: summary, annotations, outputs, PR comment")
+    gh = github.add_subparsers(dest="github_command", required=True, parser_class=_Parser)
+    publish = gh.add_parser("publish", help="write the job summary and step outputs, print annotations")
+    publish.add_argument("report", type=Path)
+    publish.add_argument("--annotate-file", help="file the annotations point at (the config, say)")
+    post = gh.add_parser("comment", help="create or update the sticky PR comment (token: $GITHUB_TOKEN)")
+    post.add_argument("report", type=Path)
+    post.add_argument("--key", default="mlgate", help="which sticky comment: one per key and PR")
+    post.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+    post.add_argument(
+        "--pull-request", type=int, help="PR number (default: from the event in $GITHUB_EVENT_PATH)"
+    )
+    post.add_argument("--head-sha", help="refuse unless the PR's head is this commit (workflow_run pattern)")
+    post.add_argument(
+        "--forbidden-ok", action="store_true", help="warn instead of failing when the token may not comment"
+    )
+    fire = gh.add_parser("dispatch", help="send a repository_dispatch event (token: $GITHUB_TOKEN)")
+    fire.add_argument("--event-type", required=True)
+    fire.add_argument("--report", type=Path, help="add the report's decision, drift flag and sha256")
+    fire.add_argument("--reason", help="a short reason, carried in client_payload")
+    fire.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+
     schema = sub.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("which", choices=("config", "report"))
 
@@ -347,38 +369,130 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
+def _read_report(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DataError(f"report file `{path}` does not exist; run `mlgate gate` or `pytest --mlgate` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = data["schema_version"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"report file `{path}` is not an mlgate JSON report: {exc}") from None
+    if str(version).split(".")[0] != "1":
+        raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")
+    if data.get("decision") not in ("promote", "keep", "reject") or not isinstance(data.get("checks"), list):
+        raise DataError(f"report file `{path}` is malformed: `decision` or `checks` is missing or invalid")
+    return dict(data)
+
+
+def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
     from .report.markdown import render
     from .report.table import plain, rows
 
-    if not args.report.is_file():
-        raise DataError(
-            f"report file `{args.report}` does not exist; run `mlgate gate` or `pytest --mlgate` first"
-        )
     try:
-        data = json.loads(args.report.read_text(encoding="utf-8"))
-        version = data["schema_version"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"report file `{args.report}` is not an mlgate JSON report: {exc}") from None
-    if str(version).split(".")[0] != "1":
-        raise DataError(f"report file `{args.report}` has schema_version {version}; this mlgate reads 1.x")
-    try:
-        if args.format == "markdown":
-            text = render(data)
-        elif args.format == "text":
-            text = plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
-        else:
-            text = json.dumps(data, indent=2) + "\n"
+        if fmt == "markdown":
+            return render(data)
+        if fmt == "text":
+            return plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
+        return json.dumps(data, indent=2) + "\n"
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise DataError(
-            f"report file `{args.report}` is malformed: {type(exc).__name__}: {exc} "
+            f"report file `{path}` is malformed: {type(exc).__name__}: {exc} "
             "(check it against `mlgate schema report`)"
         ) from None
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    text = _render(args.report, _read_report(args.report), args.format)
     if args.output:
         _write_text(args.output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _cmd_github(args: argparse.Namespace) -> int:
+    from .github import comment as sticky
+    from .github import workflow
+    from .github.api import GitHub, GitHubError
+
+    if args.github_command == "dispatch":
+        payload = {"reason": args.reason} if args.reason else {}
+        if args.report is not None:
+            data = _read_report(args.report)
+            payload |= {
+                "decision": data["decision"],
+                "drift_detected": workflow.drift_detected(data),
+                "report_sha256": _sha256(args.report),
+            }
+        repository = _repository(args.repository)
+        sticky.dispatch(GitHub(_token()), repository, args.event_type, payload)
+        print(f"dispatched `{args.event_type}` to {repository}")
+        return EXIT_OK
+
+    data = _read_report(args.report)
+    if args.github_command == "publish":
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary and workflow.write_summary(Path(summary), _render(args.report, data, "markdown")):
+            print(workflow.command("warning", "the job summary was cut to GitHub's 1 MiB limit"))
+        for line in workflow.annotation_lines(data, file=args.annotate_file):
+            print(line)
+        outputs = os.environ.get("GITHUB_OUTPUT")
+        if outputs:
+            workflow.write_outputs(
+                Path(outputs),
+                {
+                    "decision": data["decision"],
+                    "report-path": str(args.report),
+                    "candidate-version": workflow.candidate_version(data),
+                    "drift-detected": "true" if workflow.drift_detected(data) else "false",
+                },
+            )
+        print(f"mlgate: {data['decision']} ({args.report})")
+        return EXIT_OK
+
+    repository = _repository(args.repository)
+    number = sticky.pull_request_number(args.pull_request)
+    client = GitHub(_token())
+    try:
+        if args.head_sha:
+            sticky.check_head(client, repository, number, args.head_sha)
+        posted = sticky.upsert(
+            client,
+            repository,
+            number,
+            sticky.body(_render(args.report, data, "markdown"), args.key),
+            args.key,
+        )
+    except GitHubError as exc:
+        if args.forbidden_ok and exc.status == 403:
+            print(
+                workflow.command(
+                    "warning",
+                    f"no PR comment: {exc} (a pull request from a fork gets a read-only token; "
+                    "use the workflow_run pattern in docs, or comment: false)",
+                )
+            )
+            return EXIT_OK
+        raise
+    print(f"mlgate: {posted}")
+    return EXIT_OK
+
+
+def _token() -> str:
+    return os.environ.get("GITHUB_TOKEN", "")
+
+
+def _repository(given: str | None) -> str:
+    value = given or os.environ.get("GITHUB_REPOSITORY", "")
+    if not value:
+        raise ConfigError("`--repository` must be given: $GITHUB_REPOSITORY is not set")
+    return value
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -440,6 +554,7 @@ _COMMANDS = {
     "promote": _cmd_promote,
     "rollback": _cmd_rollback,
     "history": _cmd_history,
+    "github": _cmd_github,
 }
 
 

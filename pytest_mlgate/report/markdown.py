@@ -11,7 +11,14 @@ _ICON = {"promote": "✅", "keep": "⏸️", "reject": "❌"}
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Reports can come from an untrusted PR job (the workflow_run pattern): keep their text text.
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+    )
 
 
 def render(report: Mapping[str, Any]) -> str:

@@ -6,6 +6,7 @@ Started only when a test asks for it, stopped at the end of the session.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,37 @@ def registered(mlflow_server: MlflowServer, logged: dict[str, Any]) -> Any:
         return name
 
     return make
+
+
+@pytest.fixture
+def fake_github() -> Iterator[Any]:
+    """A stateful GitHub REST server on 127.0.0.1 that holds every exchange to the OpenAPI description."""
+    from github_server import FakeGitHub
+
+    server = FakeGitHub().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert server.violations == [], "requests or responses outside GitHub's description:\n" + "\n".join(
+        server.violations
+    )
+
+
+@pytest.fixture(scope="session")
+def runner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin folder of the Python that stands in for actions/setup-python.
+
+    A fresh venv, so the actions' real install step (`pip install $GITHUB_ACTION_PATH[...]`)
+    installs pytest-mlgate there and not over the editable install of this checkout. The
+    dependencies come from this venv through a .pth line, so nothing is downloaded.
+    """
+    import subprocess
+    import sys
+    import sysconfig
+
+    root = tmp_path_factory.mktemp("runner-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    site = next((root / "lib").glob("python3*/site-packages"))
+    (site / "mlgate-harness-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return root / "bin"

@@ -10,7 +10,7 @@ mlgate_escape() {
 }
 
 mlgate_invalid() {
-  printf '::error title=mlgate: invalid input::%s\n' "$(mlgate_escape "$*")"
+  printf '::error title=mlgate%%3A invalid input::%s\n' "$(mlgate_escape "$*")"
   exit 2
 }
 

@@ -6,7 +6,7 @@ report="$out/mlgate-report.json"
 
 # pytest-args is split like a shell would split it, but never evaluated.
 python -c 'import os, shlex, sys; sys.stdout.write("\0".join(shlex.split(os.environ["PYTEST_ARGS"])))' >"$out/.args" \
-  || { echo "::error title=mlgate: invalid input::\`pytest-args\` could not be split (an unclosed quote?)"; exit 2; }
+  || { echo "::error title=mlgate%3A invalid input::\`pytest-args\` could not be split (an unclosed quote?)"; exit 2; }
 mapfile -d '' -t extra <"$out/.args"
 rm -f "$out/.args"
 

@@ -69,7 +69,8 @@ def main(argv: list[str]) -> None:
             assert member is not None, f"{tgz} has no {MEMBER}"
             spec = json.load(member)
     paths = {
-        path: {m: _strip_examples(spec["paths"][path][m]) for m in methods} for path, methods in OPERATIONS.items()
+        path: {m: _strip_examples(spec["paths"][path][m]) for m in methods}
+        for path, methods in OPERATIONS.items()
     }
     components: dict[str, dict[str, Any]] = {}
     pending = _refs(paths)

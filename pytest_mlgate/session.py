@@ -152,6 +152,18 @@ class GateSession:
             self._write_error = exc
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
+        html = option(self.pytest_config, "mlgate_html")
+        if html:
+            from .report.html import render
+
+            try:
+                Path(html).write_text(render(self._report.to_dict()), encoding="utf-8")
+            except OSError as exc:
+                self._write_error = MlgateError(
+                    f"HTML report `{html}` cannot be written: {exc.strerror or exc}"
+                )
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+                return
         if self._report.failed() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if not option(self.pytest_config, "mlgate_no_log"):
@@ -196,6 +208,9 @@ class GateSession:
             tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
         else:
             tr.write_line(f"report: {self.report_path()}")
+            html = option(self.pytest_config, "mlgate_html")
+            if html:
+                tr.write_line(f"html: {html}")
         if self._published:
             tr.write_line(f"mlflow: {self._published}")
         if self._publish_error is not None:

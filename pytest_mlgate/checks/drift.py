@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +162,11 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
         w1, ks, ks_p = quantile_shift(np.asarray(prof.quantiles), prof.std, ordered, prof.count)
         if prof.std == 0:
             extra["note"] = "constant in the reference"
+        edges = [prof.min, *prof.edges, prof.max]
+        labels = [f"< {edges[0]:.4g}"]
+        labels += [f"{a:.4g} – {b:.4g}" for a, b in itertools.pairwise(edges)]
+        labels.append(f"> {edges[-1]:.4g}")
+        extra["histogram"] = _histogram(labels, np.asarray(prof.counts), counts)
         return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra
     counted = category_counts(series)
     total = sum(counted.values())
@@ -174,7 +180,21 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
     if unseen:
         extra["unseen_categories"] = unseen[:10]
         extra["unseen_share"] = sum(counted[c] for c in unseen) / total
+    extra["histogram"] = _histogram([*map(str, known), "(other)"], reference_counts, current_counts)
     return compare_counts(reference_counts, current_counts), extra
+
+
+def _histogram(labels: list[str], reference: Any, current: Any) -> dict[str, Any]:
+    """Bin shares of both sides, for the HTML report's overlaid histograms."""
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    if len(labels) != len(ref):  # a reference profile with other bins than we label: leave it out
+        return {}
+    return {
+        "bins": labels,
+        "reference": [round(float(x), 6) for x in ref / max(ref.sum(), 1.0)],
+        "current": [round(float(x), 6) for x in cur / max(cur.sum(), 1.0)],
+    }
 
 
 def _with(stats: DriftStats, *, w1: float, ks: float, ks_pvalue: float) -> DriftStats:

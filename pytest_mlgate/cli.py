@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("which", choices=("config", "report"))
+    schema.add_argument("--markdown", action="store_true", help="the config reference as Markdown (docs/)")
 
     sub.add_parser("metrics", help="list the built-in metrics")
 
@@ -510,7 +511,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     if args.which == "config":
         from .config import json_schema
 
-        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        if args.markdown:
+            from .reference import markdown
+
+            sys.stdout.write(markdown(json_schema()))
+        else:
+            sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
     else:
         sys.stdout.write(
             files("pytest_mlgate").joinpath("schemas/report.schema.json").read_text(encoding="utf-8")

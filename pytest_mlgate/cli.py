@@ -142,7 +142,10 @@ def _registry_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import progress
+
     args = _parser().parse_args(argv)
+    progress.enable()
     try:
         return int(_COMMANDS[args.command](args))
     except MlgateError as exc:
@@ -162,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        progress.enable(False)
 
 
 def _config_path(given: Path | None) -> Path:

@@ -334,9 +334,29 @@ def _predict(model: Any, frame: pd.DataFrame, config: GateConfig, source: Source
     try:
         return getattr(model, method)(frame[features])
     except Exception as exc:
-        raise DataError(
-            f"{source.role} model `{source.uri or source.model}` failed to {method} on the data: {exc}"
-        ) from None
+        who = f"{source.role} model `{source.uri or source.model}` failed to {method} on the data"
+        hint = _missing_hint(frame, features, config)
+        if hint:
+            said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{who}: {hint} (the model said: {said})") from None
+        raise DataError(f"{who}: {exc}") from None
+
+
+def _missing_hint(frame: pd.DataFrame, features: list[str], config: GateConfig) -> str:
+    """Name the feature columns that hold NaN: the usual reason a model refuses the rows."""
+    gaps = frame[features].isna()
+    counts = gaps.sum()
+    named = [
+        f"`{column}` ({int(counts[column])} rows, e.g. rows {gaps.index[gaps[column]].tolist()[:5]})"
+        for column in features
+        if counts[column]
+    ]
+    if not named:
+        return ""
+    return (
+        f"data file `{config.data.path.name}` has missing values in {', '.join(named)}; "
+        "fill or drop them upstream, or use a model that accepts NaN"
+    )
 
 
 def model_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:

@@ -16,6 +16,7 @@ from .data import EvalData, load
 from .errors import ConfigError
 from .golden import UpdateMode
 from .io.callables import load_callable
+from .progress import Progress
 from .results import CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
@@ -38,9 +39,38 @@ def run_gate(
     ``golden_mode`` says whether the `regression:` golden files may be (re)written.
     """
     data = load(config)
+    steps = len(config.metrics) + 1 + bool(config.regression)
+    steps += (config.properties is not None) + (config.operational is not None)
+    with Progress("gate", total=steps, unit="steps") as progress:
+        checks = _run_checks(config, data, golden_mode, force_update, progress)
+    first_run = data.missing_baseline
+    decision, summary = _aggregate(
+        checks,
+        has_baseline=data.baseline is not None or first_run is not None,
+        preface=f"first run, no champion yet (`{first_run['uri']}` is not set), so only absolute floors "
+        "were judged"
+        if first_run
+        else None,
+    )
+    return GateReport(
+        decision=decision,
+        mode=config.mode,
+        confidence=config.confidence,
+        seed=config.seed,
+        fail_on=config.fail_on,
+        checks=tuple(checks),
+        provenance=_provenance(config, data),
+        summary=summary,
+    )
+
+
+def _run_checks(
+    config: GateConfig, data: Any, golden_mode: UpdateMode, force_update: bool, progress: Progress
+) -> list[CheckResult]:
     checks: list[CheckResult] = []
     compared: list[tuple[MetricConfig, Comparison]] = []
     for metric in config.metrics:
+        progress.advance(1, f"compare:{metric.name}")
         if data.baseline is not None:
             result = _guard(
                 f"compare:{metric.name}", "comparison", metric, partial(_compare, config, data, metric)
@@ -61,42 +91,28 @@ def run_gate(
         checks += [_comparison_check(m, c, d, config) for (m, c), d in zip(compared, decisions, strict=True)]
     order = {m.name: i for i, m in enumerate(config.metrics)}
     checks.sort(key=lambda c: (order.get(c.metric, len(order)), c.kind != "comparison"))
+    progress.advance(1, "data checks")
     checks += _data_checks(config, data)
     if config.regression:
+        progress.advance(1, "golden cases")
         from .checks.regression import run_regression
         from .data import model_features
 
         seed_inputs = data.frame[model_features(data.frame, config)]
         checks += run_regression(config, data.classes, seed_inputs, golden_mode, force_update)
     if config.properties is not None:
+        progress.advance(1, "properties")
         from .checks.properties import run_properties
         from .data import model_features
 
         checks += run_properties(config, data.frame[model_features(data.frame, config)])
     if config.operational is not None:
+        progress.advance(1, "operational")
         from .checks.operational import run_operational
         from .data import model_features
 
         checks += run_operational(config, data.frame[model_features(data.frame, config)])
-    first_run = data.missing_baseline
-    decision, summary = _aggregate(
-        checks,
-        has_baseline=data.baseline is not None or first_run is not None,
-        preface=f"first run, no champion yet (`{first_run['uri']}` is not set), so only absolute floors "
-        "were judged"
-        if first_run
-        else None,
-    )
-    return GateReport(
-        decision=decision,
-        mode=config.mode,
-        confidence=config.confidence,
-        seed=config.seed,
-        fail_on=config.fail_on,
-        checks=tuple(checks),
-        provenance=_provenance(config, data),
-        summary=summary,
-    )
+    return checks
 
 
 def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ConfigError, DataError
+from .progress import Progress
 from .stats.drift import QUANTILE_GRID, numeric_counts, numeric_edges
 
 if TYPE_CHECKING:
@@ -257,12 +258,49 @@ def build_profile(
 ) -> Profile:
     """Two passes over ``chunks()``: sample and moments, then counts on frozen edges."""
     rng = np.random.default_rng(seed)
-    rows = 0
     profiles: dict[str, ColumnProfile] = {}
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> (keys, values): bottom-k sample
     sums: dict[str, list[float]] = {}  # column -> [n, mean, M2]
     counters: dict[str, Counter[str]] = {}
+    with Progress(f"profile {source}" if source else "profile", unit="rows read (two passes)") as progress:
+        rows, columns = _first_pass(chunks, columns, rng, profiles, samples, sums, counters, progress)
+        if columns is None or rows == 0:
+            raise DataError("the data to profile has no rows")
+        _freeze(profiles, samples, sums, counters)
+        _second_pass(chunks, profiles, progress)
+    return Profile(rows, profiles, source)
+
+
+def _second_pass(chunks: Chunks, profiles: dict[str, ColumnProfile], progress: Progress) -> None:
+    """Counts on the frozen edges."""
+    numeric = [p for p in profiles.values() if p.kind == "numeric" and p.min is not None]
+    if numeric:
+        totals = {p.name: np.zeros(len(p.edges) + 3, dtype=np.int64) for p in numeric}
+        for chunk in chunks():
+            for p in numeric:
+                values = chunk[p.name].to_numpy(dtype=np.float64)
+                values = values[~np.isnan(values)]
+                assert p.min is not None and p.max is not None
+                totals[p.name] += numeric_counts(values, np.asarray(p.edges), p.min, p.max)
+            progress.advance(len(chunk), "(pass 2 of 2)")
+        for p in numeric:
+            p.counts = [int(c) for c in totals[p.name]]
+
+
+def _first_pass(
+    chunks: Chunks,
+    columns: list[str] | None,
+    rng: np.random.Generator,
+    profiles: dict[str, ColumnProfile],
+    samples: dict[str, tuple[np.ndarray, np.ndarray]],
+    sums: dict[str, list[float]],
+    counters: dict[str, Counter[str]],
+    progress: Progress,
+) -> tuple[int, list[str] | None]:
+    """Kinds, moments, a uniform sample per numeric column and category counts."""
+    rows = 0
     for chunk in chunks():
+        progress.advance(len(chunk), "(pass 1 of 2)")
         if columns is None:
             columns = [str(c) for c in chunk.columns]
         missing = [c for c in columns if c not in chunk.columns]
@@ -299,8 +337,16 @@ def build_profile(
                     if len(counter) > MAX_DISTINCT:
                         prof.kind = "identifier"
                         counters.pop(name)
-    if columns is None or rows == 0:
-        raise DataError("the data to profile has no rows")
+    return rows, columns
+
+
+def _freeze(
+    profiles: dict[str, ColumnProfile],
+    samples: dict[str, tuple[np.ndarray, np.ndarray]],
+    sums: dict[str, list[float]],
+    counters: dict[str, Counter[str]],
+) -> None:
+    """Edges and quantiles from the sample, moments, the kept categories."""
     for name, prof in profiles.items():
         if prof.kind == "numeric" and name in samples:
             sample = samples[name][1]
@@ -314,19 +360,6 @@ def build_profile(
             top = counters[name].most_common(MAX_CATEGORIES)
             prof.categories = dict(top)
             prof.other = prof.count - sum(prof.categories.values())
-    # Pass 2: counts on the frozen edges.
-    numeric = [p for p in profiles.values() if p.kind == "numeric" and p.min is not None]
-    if numeric:
-        totals = {p.name: np.zeros(len(p.edges) + 3, dtype=np.int64) for p in numeric}
-        for chunk in chunks():
-            for p in numeric:
-                values = chunk[p.name].to_numpy(dtype=np.float64)
-                values = values[~np.isnan(values)]
-                assert p.min is not None and p.max is not None
-                totals[p.name] += numeric_counts(values, np.asarray(p.edges), p.min, p.max)
-        for p in numeric:
-            p.counts = [int(c) for c in totals[p.name]]
-    return Profile(rows, profiles, source)
 
 
 def _update_numeric(

@@ -1,4 +1,4 @@
-"""The example project: a changed model fails its golden test, and --mlgate-update accepts it."""
+"""The example project: golden cases fail on a changed model until updated; its scenarios decide as documented."""
 
 from __future__ import annotations
 
@@ -34,3 +34,22 @@ def test_changed_model_fails_its_golden_cases_until_updated(tmp_path: Path) -> N
     assert "expected_score" in changed.stdout and "obtained_score" in changed.stdout
     assert pytest_run("--mlgate-update").returncode == 0
     assert pytest_run().returncode == 0
+
+
+def test_the_example_scenarios_decide_as_documented(tmp_path: Path) -> None:
+    """better → promote, worse → reject, biased → fairness fails, drifted → drift, broken → exit 3."""
+    pytest.importorskip("dalex")
+    project = tmp_path / "german_credit"
+    shutil.copytree(
+        EXAMPLE, project, ignore=shutil.ignore_patterns("artifacts", "mlgate-report.json", "__pycache__")
+    )
+    subprocess.run([sys.executable, "train.py"], cwd=project, check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_scenarios.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 passed" in done.stdout

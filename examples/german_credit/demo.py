@@ -60,11 +60,28 @@ def set_alias(alias: str, version: str) -> None:
 def part_one() -> tuple[bool, list[str]]:
     gate = run(
         "1. gate the candidate file: pytest --mlgate",
-        [str(BIN / "pytest"), "--mlgate", "-rs", "-p", "no:cacheprovider"],
+        [
+            str(BIN / "pytest"),
+            "--mlgate",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "--mlgate-html",
+            "artifacts/candidate-report.html",
+        ],
     )
     broken = run(
         "2. gate a degraded retrain (labels shuffled): mlgate gate",
-        [str(BIN / "mlgate"), "gate", "-c", "mlgate-degraded.yaml", "-o", "artifacts/degraded-report.json"],
+        [
+            str(BIN / "mlgate"),
+            "gate",
+            "-c",
+            "mlgate-degraded.yaml",
+            "-o",
+            "artifacts/degraded-report.json",
+            "--html",
+            "artifacts/degraded-report.html",
+        ],
     )
     run(
         "3. the candidate's report as Markdown (the PR comment)",
@@ -73,7 +90,12 @@ def part_one() -> tuple[bool, list[str]]:
     got = (decision(HERE / "mlgate-report.json"), decision(ARTIFACTS / "degraded-report.json"))
     print(f"\ndecisions: candidate={got[0]} (pytest exit {gate}), degraded={got[1]} (mlgate exit {broken})")
     ok = got[0] in ("keep", "promote") and got[1] == "reject" and gate == 0 and broken == 1
-    return ok, [str(HERE / "mlgate-report.json"), str(ARTIFACTS / "degraded-report.json")]
+    return ok, [
+        str(HERE / "mlgate-report.json"),
+        str(ARTIFACTS / "candidate-report.html"),
+        str(ARTIFACTS / "degraded-report.json"),
+        str(ARTIFACTS / "degraded-report.html"),
+    ]
 
 
 def part_two() -> tuple[bool, list[str]]:
@@ -82,7 +104,10 @@ def part_two() -> tuple[bool, list[str]]:
     WORKSPACE.mkdir(parents=True)
     shutil.copy(HERE / "release" / "mlgate.yaml", WORKSPACE / "mlgate.yaml")
     shutil.copy(ARTIFACTS / "holdout.csv", WORKSPACE / "holdout.csv")
-    (WORKSPACE / ".gitignore").write_text("mlflow.db\nmlartifacts/\nmlgate-report.json\n", encoding="utf-8")
+    (WORKSPACE / ".gitignore").write_text(
+        "mlflow.db\nmlartifacts/\nmlgate-report.json\nreports/\n", encoding="utf-8"
+    )
+    (WORKSPACE / "reports").mkdir()
     subprocess.run(["git", "init", "-q", "--bare", str(REMOTE)], check=True)
     git("init", "-q")
     git("remote", "add", "origin", str(REMOTE))
@@ -104,10 +129,22 @@ def part_two() -> tuple[bool, list[str]]:
         WORKSPACE,
     )
     set_alias("candidate", "2")
-    steps["gate v2"] = run("7. gate v2 against the champion", [mlgate, "gate"], WORKSPACE)
+    steps["gate v2"] = run(
+        "7. gate v2 against the champion",
+        [mlgate, "gate", "-o", "reports/v2.json", "--html", "reports/v2.html"],
+        WORKSPACE,
+    )
     steps["promote v2"] = run(
         "8. promote it: compare-and-swap on @champion, ledger, git tag",
-        [mlgate, "promote", "--reason", "better AUC on the 2026-12 holdout", "--push", "origin"],
+        [
+            mlgate,
+            "promote",
+            "reports/v2.json",
+            "--reason",
+            "better AUC on the 2026-12 holdout",
+            "--push",
+            "origin",
+        ],
         WORKSPACE,
     )
     tags = subprocess.run(
@@ -118,8 +155,14 @@ def part_two() -> tuple[bool, list[str]]:
     ).stdout
     print(f"\ngit tags on the remote:\n{tags}")
     set_alias("candidate", "3")
-    steps["gate v3"] = run("9. gate v3, the shuffled-label retrain", [mlgate, "gate"], WORKSPACE)
-    steps["promote v3"] = run("10. try to promote it anyway", [mlgate, "promote"], WORKSPACE)
+    steps["gate v3"] = run(
+        "9. gate v3, the shuffled-label retrain",
+        [mlgate, "gate", "-o", "reports/v3.json", "--html", "reports/v3.html"],
+        WORKSPACE,
+    )
+    steps["promote v3"] = run(
+        "10. try to promote it anyway", [mlgate, "promote", "reports/v3.json"], WORKSPACE
+    )
     steps["rollback"] = run(
         "11. an incident: roll @champion back",
         [mlgate, "rollback", "--reason", "demo: incident drill", "--by", "oncall"],
@@ -134,7 +177,14 @@ def part_two() -> tuple[bool, list[str]]:
     if wrong:
         print(f"\nunexpected exit codes: {wrong} (expected {expected})")
     ok = not wrong and f"model/{MODEL}/v2" in tags
-    return ok, [str(WORKSPACE / "mlgate-report.json"), str(WORKSPACE / "mlflow.db"), str(REMOTE)]
+    reports = WORKSPACE / "reports"
+    return ok, [
+        str(WORKSPACE / "mlgate-report.json") + "  (v1, the first champion)",
+        *(str(reports / name) for name in ("v2.json", "v2.html", "v3.json", "v3.html")),
+        str(WORKSPACE / "mlflow.db")
+        + "  (the embedded MLflow store: mlflow ui --backend-store-uri sqlite:///…)",
+        str(REMOTE) + "  (the bare git remote with the model/… tags)",
+    ]
 
 
 def main() -> int:
@@ -142,7 +192,7 @@ def main() -> int:
         return 1
     ok_one, where_one = part_one()
     ok_two, where_two = part_two()
-    print("\nwhere things are:")
+    print("\nwhere the reports are (open the .html files in a browser; they need no network):")
     for path in (*where_one, *where_two):
         print(f"  {path}")
     ok = ok_one and ok_two

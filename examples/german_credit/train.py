@@ -10,6 +10,10 @@ Writes to ./artifacts:
   production.skops      the model in production: logistic regression on 4 numeric columns
   candidate.skops       the new model: the same, plus one-hot encoded categorical columns
   degraded.skops        a broken retrain (labels shuffled), which the gate must reject
+  biased_scores.csv     the candidate's scores with women's approvals pushed down (scenarios/biased.yaml)
+  drifted.csv           the holdout as if applicants had moved: larger, longer loans (scenarios/drifted.yaml)
+  broken.csv            the holdout after an upstream change renamed a column (scenarios/broken.yaml)
+  gaps.csv              the holdout with 25 ages lost upstream, as NaN (scenarios/gaps.yaml)
 """
 
 from __future__ import annotations
@@ -62,7 +66,27 @@ def main() -> None:
     holdout.to_csv(ARTIFACTS / "holdout.csv", index=False)
     for name, fitted in (("production", production), ("candidate", candidate), ("degraded", degraded)):
         sio.dump(fitted, ARTIFACTS / f"{name}.skops")
+    write_scenarios(holdout, candidate, features)
     print(f"trained on {len(train)} rows; holdout of {len(holdout)} rows written to {ARTIFACTS}")
+
+
+def write_scenarios(holdout: pd.DataFrame, candidate: Pipeline, features: list[str]) -> None:
+    """The data behind scenarios/: each one a way a release goes wrong, with its expected decision."""
+    scores = candidate.predict_proba(holdout[features])[:, 1]
+    women = (holdout["sex"] == "female").to_numpy()
+    biased = np.where(women, scores * 0.55, scores)  # the same model, but women approved far less often
+    pd.DataFrame({"score": biased}).to_csv(ARTIFACTS / "biased_scores.csv", index=False)
+
+    drifted = holdout.copy()
+    drifted["credit_amount"] = (drifted["credit_amount"] * 1.8).round().astype(int)
+    drifted["duration"] = drifted["duration"] + 12
+    drifted.to_csv(ARTIFACTS / "drifted.csv", index=False)
+
+    holdout.rename(columns={"credit_amount": "amount"}).to_csv(ARTIFACTS / "broken.csv", index=False)
+    gaps = holdout.copy()
+    gaps["age"] = gaps["age"].astype(float)
+    gaps.loc[gaps.index[:25], "age"] = np.nan
+    gaps.to_csv(ARTIFACTS / "gaps.csv", index=False)
 
 
 if __name__ == "__main__":

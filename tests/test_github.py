@@ -249,3 +249,21 @@ def test_actionlint_finds_nothing() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(WORKFLOWS)} workflow(s), 0 finding(s)" in done.stdout
+
+
+def test_the_pinned_commit_holds_the_current_actions() -> None:
+    """A user who copies an example gets the actions as they are here, not an older version."""
+    text = (REPO / "examples" / "workflows" / "mlgate-pr.yml").read_text(encoding="utf-8")
+    sha = re.search(r"pytest-mlgate/pytest-mlgate@([0-9a-f]{40})", text)
+    assert sha is not None
+    known = subprocess.run(["git", "cat-file", "-e", f"{sha.group(1)}^{{commit}}"], cwd=REPO, check=False)
+    if known.returncode != 0:
+        pytest.skip(f"commit {sha.group(1)[:12]} is not in this clone (a shallow checkout)")
+    diff = subprocess.run(
+        ["git", "diff", "--stat", sha.group(1), "--", "action.yml", "actions"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert diff == "", f"action files changed since the pinned commit; bump the pin in the examples:\n{diff}"

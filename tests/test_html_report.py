@@ -177,3 +177,14 @@ def test_an_unwritable_html_path_is_named(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--mlgate", "--mlgate-no-log", "--mlgate-html", "no/such/dir/gate.html")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*HTML report `no/such/dir/gate.html` cannot be written*"])
+
+
+def test_drawing_leaves_the_users_matplotlib_settings_alone(rendered: tuple[dict[str, Any], Path]) -> None:
+    import matplotlib
+
+    with matplotlib.rc_context({"font.size": 13.0, "svg.fonttype": "path"}):  # a user's own settings
+        before = dict(matplotlib.rcParams)
+        svg = plots.comparisons(rendered[0]["checks"])
+        after = dict(matplotlib.rcParams)
+    assert svg is not None and "<text" in svg  # drawn under our style (text kept as text) …
+    assert after == before  # … and nothing of it leaked out

@@ -7,12 +7,13 @@ kept as text and a fixed hash salt, so the same report gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from ..errors import ConfigError
 
@@ -28,13 +29,29 @@ def available() -> bool:
     return True
 
 
+_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "mlgate", "font.size": 9}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _styled(draw: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Draw under our style in an rc_context, so the user's own matplotlib settings stay as they were."""
+
+    @functools.wraps(draw)
+    def styled(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            import matplotlib
+        except ImportError:
+            raise ConfigError("plots need matplotlib: pip install 'pytest-mlgate[plots]'") from None
+        with matplotlib.rc_context(_STYLE):
+            return draw(*args, **kwargs)
+
+    return styled
+
+
 def _figure(width: float, height: float) -> Any:
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ConfigError("plots need matplotlib: pip install 'pytest-mlgate[plots]'") from None
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mlgate", "font.size": 9})
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -62,6 +79,7 @@ def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+@_styled
 def comparisons(checks: Sequence[Mapping[str, Any]]) -> str | None:
     """Each metric's Δ with its interval, oriented so right is better, against the margin band."""
     rows = [c for c in checks if c.get("kind") == "comparison" and _finite(c.get("delta")) and c.get("ci")]
@@ -89,6 +107,7 @@ def comparisons(checks: Sequence[Mapping[str, Any]]) -> str | None:
     return _svg(figure, "Metric deltas with intervals against the margin band")
 
 
+@_styled
 def fairness(check: Mapping[str, Any]) -> str | None:
     """Per-group values with intervals, candidate and baseline side by side."""
     groups = [g for g in (check.get("details") or {}).get("groups", []) if _finite(g.get("candidate"))]
@@ -114,6 +133,7 @@ def fairness(check: Mapping[str, Any]) -> str | None:
     return _svg(figure, f"{check.get('metric')} by group, candidate and baseline, with intervals")
 
 
+@_styled
 def drift_overview(checks: Sequence[Mapping[str, Any]]) -> str | None:
     """PSI by feature against the warn and fail levels."""
     rows = [
@@ -138,6 +158,7 @@ def drift_overview(checks: Sequence[Mapping[str, Any]]) -> str | None:
     return _svg(figure, "PSI by feature against the warn and fail levels")
 
 
+@_styled
 def histogram(check: Mapping[str, Any]) -> str | None:
     """Reference and current bin shares, overlaid."""
     hist = (check.get("details") or {}).get("histogram") or {}

@@ -181,8 +181,7 @@ def part_two() -> tuple[bool, list[str]]:
     return ok, [
         str(WORKSPACE / "mlgate-report.json") + "  (v1, the first champion)",
         *(str(reports / name) for name in ("v2.json", "v2.html", "v3.json", "v3.html")),
-        str(WORKSPACE / "mlflow.db")
-        + "  (the embedded MLflow store: mlflow ui --backend-store-uri sqlite:///…)",
+        f"{WORKSPACE / 'mlflow.db'}  (the embedded store: mlflow ui --backend-store-uri sqlite:///{WORKSPACE / 'mlflow.db'})",
         str(REMOTE) + "  (the bare git remote with the model/… tags)",
     ]
 

@@ -115,8 +115,31 @@ def _parser() -> argparse.ArgumentParser:
     fire.add_argument("--reason", help="a short reason, carried in client_payload")
     fire.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
 
+    live_help = {
+        "canary": "judge a canary arm against the control arm from prediction logs: promote, continue or rollback",
+        "shadow": "compare a shadow model with production on the same logged requests",
+        "abtest": "analyse an A/B test's business outcomes from logs (with a sample-ratio check)",
+        "monitor": "check the last days of logs: quality, drift, operations, KPIs -> ok, alert or retrain",
+    }
+    for name, text in live_help.items():
+        live = sub.add_parser(name, help=text)
+        live.add_argument("-c", "--config", type=Path, help="live config (default: mlgate-live.yaml here)")
+        live.add_argument("--logs", type=Path, help="log file (default: the config's logs.path)")
+        live.add_argument(
+            "-o", "--report", type=Path, help=f"JSON report (default: mlgate-{name}-report.json)"
+        )
+        live.add_argument("--seed", type=int, help="override the config's seed")
+        live.add_argument("--markdown", type=Path, help="also write the Markdown rendering here")
+        live.add_argument("--html", type=Path, help="also write the HTML report here")
+        if name == "canary":
+            live.add_argument("--since", help="window start, ISO 8601 (default: the log's first row)")
+            live.add_argument("--until", help="window end, exclusive (default: after the log's last row)")
+        if name == "monitor":
+            live.add_argument("--days", type=float, help="window length in days (default: the config's)")
+            live.add_argument("--now", help="window end, ISO 8601 (default: the current time)")
+
     schema = sub.add_parser("schema", help="print a JSON Schema")
-    schema.add_argument("which", choices=("config", "report"))
+    schema.add_argument("which", choices=("config", "report", "live"))
     schema.add_argument("--markdown", action="store_true", help="the config reference as Markdown (docs/)")
 
     sub.add_parser("metrics", help="list the built-in metrics")
@@ -460,6 +483,7 @@ def _cmd_github(args: argparse.Namespace) -> int:
                     "report-path": str(args.report),
                     "candidate-version": workflow.candidate_version(data),
                     "drift-detected": "true" if workflow.drift_detected(data) else "false",
+                    "verdict": str(data.get("verdict") or data["decision"]),
                 },
             )
         print(f"mlgate: {data['decision']} ({args.report})")
@@ -513,6 +537,11 @@ def _sha256(path: Path) -> str:
 def _cmd_schema(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
+    if args.which == "live":
+        from .live.config import json_schema_live
+
+        sys.stdout.write(json.dumps(json_schema_live(), indent=2) + "\n")
+        return EXIT_OK
     if args.which == "config":
         from .config import json_schema
 
@@ -564,7 +593,46 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_live(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .live import run_analysis
+    from .live.config import load_live_config
+    from .report.markdown import render
+    from .report.table import plain, rows
+
+    path = args.config or Path("mlgate-live.yaml")
+    if args.config is None and not path.is_file():
+        raise ConfigError("no mlgate-live.yaml here; pass --config PATH (see `mlgate schema live`)")
+    overrides = {"seed": args.seed} if args.seed is not None else {}
+    config = load_live_config(path.resolve(), overrides)
+    if args.logs is not None:
+        config = replace(config, logs=replace(config.logs, path=args.logs.resolve()))
+    report_path = args.report or config.report_path(args.command)
+    _remove_stale(report_path)
+    options = {
+        k: getattr(args, k) for k in ("since", "until", "days", "now") if getattr(args, k, None) is not None
+    }
+    report = run_analysis(args.command, config, **options)
+    report.write(report_path)
+    if args.markdown:
+        _write_text(args.markdown, render(report.to_dict()))
+    if args.html:
+        from .report.html import render as render_html
+
+        _write_text(args.html, render_html(report.to_dict()))
+    print(f"mlgate {__version__} {args.command}  seed={config.seed}  log={config.logs.path}")
+    print(plain(rows([c.to_dict() for c in report.checks])))
+    print(f"verdict: {report.summary}")
+    print(f"report: {report_path}")
+    return EXIT_FAILED if report.failed() else EXIT_OK
+
+
 _COMMANDS = {
+    "canary": _cmd_live,
+    "shadow": _cmd_live,
+    "abtest": _cmd_live,
+    "monitor": _cmd_live,
     "gate": _cmd_gate,
     "validate-config": _cmd_validate,
     "report": _cmd_report,

@@ -370,8 +370,12 @@ FAIRNESS_METRICS = (
 )
 
 
-def json_schema() -> dict[str, Any]:
-    """The config's JSON Schema, generated from the same description as the validator."""
+def json_schema(
+    schema: Mapping[str, Key] | None = None,
+    title: str = "mlgate.yaml",
+    doc: str = "pytest-mlgate configuration (mlgate.yaml).",
+) -> dict[str, Any]:
+    """A config's JSON Schema, generated from the same description as the validator."""
 
     def convert(key: Key) -> dict[str, Any]:
         out: dict[str, Any] = {"description": key.doc}
@@ -400,8 +404,8 @@ def json_schema() -> dict[str, Any]:
             out["additionalProperties"] = convert(key.values)
         return out
 
-    root = convert(Key("object", "pytest-mlgate configuration (mlgate.yaml).", children=_SCHEMA))
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "mlgate.yaml", **root}
+    root = convert(Key("object", doc, children=_SCHEMA if schema is None else schema))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **root}
 
 
 # --- the parsed config ----------------------------------------------------------------------
@@ -597,6 +601,15 @@ def find_config(rootdir: Path) -> Path | None:
 
 def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> GateConfig:
     """Read, validate and resolve a config file. Raises ``ConfigError`` naming key and line."""
+    raw, lines, where, file_sha256 = read_mapping(path)
+    raw = {**raw, **(overrides or {})}
+    _validate(raw, _SCHEMA, (), lines, where)
+    config = _build(raw, path, lines, where)
+    return replace(config, sha256=file_sha256, overrides=dict(overrides or {}))
+
+
+def read_mapping(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int], str, str]:
+    """A YAML file (or ``[tool.mlgate]``) as (mapping, line of each key, where, sha256 of the text)."""
     if not path.is_file():
         raise ConfigError(f"config file `{path}` does not exist")
     try:
@@ -622,11 +635,19 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> GateC
         where = str(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: the config must be a mapping of keys, got {type(raw).__name__}")
-    raw = {**raw, **(overrides or {})}
-    file_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    _validate(raw, _SCHEMA, (), lines, where)
-    config = _build(raw, path, lines, where)
-    return replace(config, sha256=file_sha256, overrides=dict(overrides or {}))
+    return raw, lines, where, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def validate_mapping(
+    raw: Mapping[str, Any], schema: Mapping[str, Key], lines: Mapping[tuple[str, ...], int], where: str
+) -> None:
+    """Check ``raw`` against a ``Key`` tree; errors name the key and its line."""
+    _validate(raw, schema, (), lines, where)
+
+
+def where_is(path: tuple[str, ...], lines: Mapping[tuple[str, ...], int], where: str) -> str:
+    """``file, line N`` of the nearest given key on ``path``."""
+    return _where(path, lines, where)
 
 
 def _collect_lines(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject"]
@@ -99,6 +99,12 @@ class GateReport:
     checks: tuple[CheckResult, ...]
     provenance: dict[str, Any]
     summary: str
+    analysis: str = "gate"
+    """gate, or one of the live analyses: canary, shadow, abtest, monitor."""
+    verdict: str | None = None
+    """The analysis's own word (canary: promote, continue or rollback); ``decision`` is its gate equivalent."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Analysis-wide figures: the canary score and steps, the sample-ratio test, the window."""
 
     def failed(self, fail_on: str | None = None) -> bool:
         """Whether this decision fails a run under ``fail_on`` (reject, keep or never)."""
@@ -114,6 +120,8 @@ class GateReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
+            "analysis": self.analysis,
+            "verdict": self.verdict or self.decision,
             "decision": self.decision,
             "summary": self.summary,
             "mode": self.mode,
@@ -122,6 +130,7 @@ class GateReport:
             "fail_on": self.fail_on,
             "checks": [c.to_dict() for c in self.checks],
             "provenance": self.provenance,
+            "details": _clean(self.details),
         }
 
     def write(self, path: Path) -> None:
@@ -136,7 +145,9 @@ class GateReport:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
 
     def __str__(self) -> str:
-        lines = [f"Gate decision: {self.decision.upper()} ({self.mode}, {self.confidence:.0%} intervals)"]
+        what = "Gate decision" if self.analysis == "gate" else f"{self.analysis.capitalize()} verdict"
+        word = (self.verdict or self.decision).upper()
+        lines = [f"{what}: {word} ({self.mode}, {self.confidence:.0%} intervals)"]
         lines += [f"  {c}" for c in self.checks]
         return "\n".join(lines)
 

@@ -73,6 +73,9 @@ def render(report: Mapping[str, Any]) -> str:
     decision = str(report.get("decision", ""))
     prov = report.get("provenance") or {}
     drawing = plots.available()
+    analysis = str(report.get("analysis") or "gate")
+    title = "mlgate" if analysis == "gate" else f"mlgate {analysis}"
+    word = str(report.get("verdict") or decision)
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for check in checks:
         by_kind.setdefault(str(check.get("kind")), []).append(check)
@@ -81,10 +84,10 @@ def render(report: Mapping[str, Any]) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>mlgate report: {_e(decision.upper())}</title>",
+        f"<title>{_e(title)} report: {_e(word.upper())}</title>",
         f"<style>{_CSS}</style></head><body>",
         "<header>",
-        f'<h1>mlgate <span class="decision {_e(decision)}">{_e(decision.upper())}</span></h1>',
+        f'<h1>{_e(title)} <span class="decision {_e(decision)}">{_e(word.upper())}</span></h1>',
         f"<p>{_e(report.get('summary'))}</p>",
         f"<p class=note>Candidate <strong>{_e((prov.get('candidate') or {}).get('name'))}</strong> vs baseline "
         f"<strong>{_e((prov.get('baseline') or {}).get('name', 'none'))}</strong> · mode {_e(report.get('mode'))} · "

@@ -26,8 +26,11 @@ def render(report: Mapping[str, Any]) -> str:
     prov = report.get("provenance", {})
     cand = (prov.get("candidate") or {}).get("name", "candidate")
     base = (prov.get("baseline") or {}).get("name", "none")
+    analysis = report.get("analysis") or "gate"
+    title = "mlgate" if analysis == "gate" else f"mlgate {analysis}"
+    word = str(report.get("verdict") or decision)
     out = [
-        f"## {_ICON.get(decision, '')} mlgate: {decision.upper()}",
+        f"## {_ICON.get(decision, '')} {title}: {_cell(word.upper())}",
         "",
         _cell(report.get("summary", "")),
         "",

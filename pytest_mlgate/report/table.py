@@ -22,6 +22,8 @@ def fmt(x: Any) -> str:
             return str(x)
         if x == 0:
             return "0"
+        if x.is_integer() and 1e3 <= abs(x) < 1e15:
+            return f"{int(x):,}"
         if abs(x) >= 1e4 or abs(x) < 1e-3:
             return f"{x:.2e}"
         return f"{x:.4f}"
@@ -45,6 +47,8 @@ def limit_text(check: Mapping[str, Any]) -> str:
     if kind == "drift":
         if "max_share" in t:
             return f"share ≤ {fmt(t['max_share'])}"
+        if "psi_warn" not in t:
+            return f"psi < {fmt(t.get('psi_fail'))}"
         return f"psi {fmt(t.get('psi_warn'))}/{fmt(t.get('psi_fail'))}"
     if kind == "fairness":
         if t.get("max_difference") is not None:
@@ -54,7 +58,9 @@ def limit_text(check: Mapping[str, Any]) -> str:
         if t.get("max_regression") is not None and check.get("baseline") is not None:
             parts.append(f"growth ≤ {fmt(t['max_regression'])}")
         return ", ".join(parts)
-    if kind == "validation":
+    if kind == "validation" and t.get("alpha") is not None:
+        return f"p ≥ {fmt(t['alpha'])}"
+    if kind == "validation" and t.get("min") is None and t.get("max") is None:
         violations = (check.get("details") or {}).get("violations") or []
         return f"{len(violations)} violation(s)" if violations else "contract"
     if t.get("min") is not None:

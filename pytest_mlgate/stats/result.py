@@ -63,6 +63,8 @@ class Comparison:
     """Rows on which the two models' labels differ (label metrics only)."""
     replicates: NDArray[np.float64] | None = field(default=None, compare=False, repr=False)
     """Bootstrap replicates of ``delta`` (metric direction), for p-values and top-ups."""
+    paired: bool = True
+    """False for two independent samples (canary and A/B arms): ``n`` is then both arms together."""
 
     def pvalue_worse_than(self, margin: float) -> float:
         """One-sided p-value of H0 "oriented delta >= -margin" (small: confidently worse).
@@ -99,7 +101,7 @@ class Comparison:
     def __str__(self) -> str:
         level = f"{self.confidence:.0%}"
         lines = [
-            f"Paired comparison of {self.metric} ({self.method})",
+            f"{'Paired' if self.paired else 'Two-sample'} comparison of {self.metric} ({self.method})",
             f"  candidate: {_fmt(self.candidate)}",
             f"  baseline:  {_fmt(self.baseline)}",
             f"  delta:     {_fmt(self.delta)}  {level} CI {self.ci}",

@@ -1,0 +1,169 @@
+"""What the live analyses share: judging an allowance on an interval, and the report."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..io.tables import file_sha256
+from ..results import CheckResult, Decision, GateReport, Status
+from ..stats.decision import MIN_ROWS
+from ..stats.result import Comparison, Interval
+from .config import LiveConfig
+
+VERDICT_DECISION: dict[str, Decision] = {
+    "promote": "promote",
+    "continue": "keep",
+    "keep": "keep",
+    "ok": "keep",
+    "rollback": "reject",
+    "reject": "reject",
+    "invalid": "reject",
+    "alert": "reject",
+    "retrain": "reject",
+}
+"""Each analysis's verdict and the gate decision it stands for (``decision`` in the report)."""
+
+
+def judge_degradation(c: Comparison, allowed: float) -> tuple[Status, str]:
+    """Within the allowance only when the whole interval is; beyond it only when the whole interval is.
+
+    ``allowed`` (>= 0) is the tolerated degradation in the metric's units; the
+    interval is oriented so that higher is better, like the gate's margin.
+    """
+    low, high = c.oriented_ci
+    arms = "per arm" if not c.paired else ""
+    if c.n < 2 * MIN_ROWS:
+        return (
+            "inconclusive",
+            f"only {c.n} rows {arms}: at least {MIN_ROWS} per arm are needed before an interval is trusted",
+        )
+    worse = "higher" if not c.higher_is_better else "lower"
+    if high < -allowed:
+        return (
+            "fail",
+            f"confidently degraded: {worse} by more than the allowed {allowed:.4g} (interval of Δ {c.ci})",
+        )
+    if low >= -allowed:
+        return "pass", f"within the allowed degradation {allowed:.4g}: the whole interval of Δ {c.ci} is"
+    return (
+        "inconclusive",
+        f"not shown within the allowed degradation {allowed:.4g}: the interval of Δ {c.ci} straddles it",
+    )
+
+
+def judge_limit(ci: Interval, low: float | None, high: float | None) -> Status:
+    """Absolute limits: pass when the whole interval is inside, fail when it is wholly outside."""
+    if (low is not None and ci.high < low) or (high is not None and ci.low > high):
+        return "fail"
+    if (low is None or ci.low >= low) and (high is None or ci.high <= high):
+        return "pass"
+    return "inconclusive"
+
+
+def comparison_check(
+    check_id: str, c: Comparison, status: Status, message: str, allowed: float, **extra: Any
+) -> CheckResult:
+    verdicts: dict[Status, Decision] = {"pass": "promote", "fail": "reject", "inconclusive": "keep"}
+    return CheckResult(
+        id=check_id,
+        kind="comparison",
+        status=status,
+        metric=c.metric,
+        message=message,
+        value=c.candidate,
+        baseline=c.baseline,
+        delta=c.delta,
+        ci=c.ci,
+        n=c.n,
+        threshold={"margin": allowed},
+        verdict=verdicts.get(status),
+        method=c.method,
+        pvalue=c.pvalue,
+        n_boot=c.n_boot,
+        higher_is_better=c.higher_is_better,
+        details=dict(extra),
+    )
+
+
+def error_check(check_id: str, kind: Any, metric: str, message: str) -> CheckResult:
+    return CheckResult(id=check_id, kind=kind, status="error", metric=metric, message=message)
+
+
+def git_sha(cwd: Any) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def arm_identity(role: str, arm: str) -> dict[str, Any]:
+    return {"role": role, "name": f"arm {arm}", "kind": "arm", "path": None, "sha256": None, "version": arm}
+
+
+def build_report(
+    *,
+    analysis: str,
+    verdict: str,
+    summary: str,
+    mode: str,
+    config: LiveConfig,
+    checks: Sequence[CheckResult],
+    candidate: str,
+    baseline: str | None,
+    rows: int,
+    window: Mapping[str, Any],
+    details: Mapping[str, Any] | None = None,
+) -> GateReport:
+    import pandas
+    import scipy
+
+    provenance = {
+        "candidate": arm_identity("candidate", candidate),
+        "baseline": None if baseline is None else arm_identity("baseline", baseline),
+        "data": {
+            "path": str(config.logs.path),
+            "sha256": file_sha256(config.logs.path),
+            "rows": max(rows, 1),
+            "target": config.logs.column("label"),
+            "window": dict(window),
+        },
+        "config": {"path": str(config.source), "sha256": config.sha256},
+        "git_sha": git_sha(config.source.parent),
+        "seed": config.seed,
+        "versions": {
+            "mlgate": __version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "pandas": pandas.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    return GateReport(
+        decision=VERDICT_DECISION[verdict],
+        mode=mode,
+        confidence=config.confidence,
+        seed=config.seed,
+        fail_on="reject",
+        checks=tuple(checks),
+        provenance=provenance,
+        summary=summary,
+        analysis=analysis,
+        verdict=verdict,
+        details=dict(details or {}),
+    )
+
+
+def window_text(start: Any, end: Any) -> dict[str, Any]:
+    return {
+        "start": None if start is None else start.isoformat(),
+        "end": None if end is None else end.isoformat(),
+    }

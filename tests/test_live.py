@@ -1,0 +1,406 @@
+"""Canary, shadow, A/B and monitoring from prediction logs with known effects (issue 8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from live_logs import example_project, generators
+
+from pytest_mlgate.cli import main
+from pytest_mlgate.errors import ConfigError
+from pytest_mlgate.live import run_analysis
+from pytest_mlgate.live.config import load_live_config
+
+make_logs = generators()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = example_project(tmp_path_factory.mktemp("live"))
+    assert main(["profile", str(root / "logs" / "reference.csv"), "-o", str(root / "profile.json")]) == 0
+    return root
+
+
+def run(project: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    report = project / f"out-{args[0]}.json"
+    code = main([*args, "-o", str(report)])
+    return code, json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+
+
+def live_config(tmp_path: Path, text: str, log: pd.DataFrame | None = None, name: str = "log.csv") -> Path:
+    if log is not None:
+        log.to_csv(tmp_path / name, index=False)
+    path = tmp_path / "live.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CANARY = """
+logs: {path: log.csv, columns: {arm: model_version}}
+canary:
+  control: 1
+  canary: 2
+  min_requests: 1000
+  metrics:
+    error_rate: {max_increase: 0.01, critical: true}
+    latency_p95: {max_relative_increase: 0.2}
+"""
+
+
+# --- the three commands on the example logs -------------------------------------------------
+
+
+def test_a_canary_with_three_times_the_errors_rolls_back(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = run(project, "canary", "-c", str(project / "canary.yaml"))
+    assert code == 1
+    assert (report["analysis"], report["verdict"], report["decision"]) == ("canary", "rollback", "reject")
+    error = next(c for c in report["checks"] if c["id"] == "canary:error_rate")
+    assert error["status"] == "fail" and error["ci"][0] > 0.01  # the whole interval is beyond the allowance
+    assert report["summary"].startswith("ROLLBACK: critical metric error_rate failed")
+    assert "verdict: ROLLBACK" in capsys.readouterr().out
+
+
+def test_an_equal_canary_promotes(project: Path) -> None:
+    code, report = run(
+        project,
+        "canary",
+        "-c",
+        str(project / "canary.yaml"),
+        "--logs",
+        str(project / "logs" / "canary-good.csv"),
+    )
+    assert code == 0
+    assert report["verdict"] == "promote" and report["details"]["score"] == 100
+    assert {c["status"] for c in report["checks"]} == {"pass"}
+
+
+def test_a_shadow_with_two_percent_disagreement_reports_it_and_names_the_rows(project: Path) -> None:
+    code, report = run(project, "shadow", "-c", str(project / "shadow.yaml"))
+    assert code == 0 and report["verdict"] == "promote"
+    agreement = next(c for c in report["checks"] if c["id"] == "shadow:agreement")
+    assert agreement["details"]["disagreements"] == 100  # exactly the 2% of 5,000 the generator flipped
+    log = pd.read_csv(project / "logs" / "shadow.csv")
+    wide = log.pivot(index="request_id", columns="model_version", values="prediction")
+    flipped = set(wide.index[wide[1] != wide[2]])
+    named = [row["request_id"] for row in agreement["details"]["top_disagreements"]]
+    assert len(named) == 10 and set(named) <= flipped
+    assert named[0] in agreement["message"] and "100 of 5,000 requests (2.00%)" in agreement["message"]
+    assert {c["id"] for c in report["checks"]} >= {"shadow:accuracy", "shadow:roc_auc"}
+
+
+def test_an_ab_test_with_a_lift_promotes_and_a_broken_split_is_invalid(project: Path) -> None:
+    code, report = run(project, "abtest", "-c", str(project / "abtest.yaml"))
+    assert code == 0 and report["verdict"] == "promote"
+    conversion = next(c for c in report["checks"] if c["id"] == "abtest:conversion")
+    assert conversion["ci"][0] > 0.005  # the pre-registered minimum effect
+    code, report = run(
+        project,
+        "abtest",
+        "-c",
+        str(project / "abtest.yaml"),
+        "--logs",
+        str(project / "logs" / "abtest-srm.csv"),
+    )
+    assert code == 1 and (report["verdict"], report["decision"]) == ("invalid", "reject")
+    srm = report["checks"][0]
+    assert srm["id"] == "abtest:sample_ratio" and srm["status"] == "fail" and srm["pvalue"] < 1e-6
+    assert "SAMPLE RATIO MISMATCH" in report["summary"]
+
+
+def test_monitor_asks_for_retraining_after_drift_and_is_quiet_before(project: Path) -> None:
+    code, report = run(
+        project, "monitor", "-c", str(project / "monitor.yaml"), "--now", "2026-12-07T00:00:00Z"
+    )
+    assert code == 1 and report["verdict"] == "retrain"
+    assert next(c for c in report["checks"] if c["id"] == "drift:income")["status"] == "fail"
+    code, report = run(
+        project, "monitor", "-c", str(project / "monitor.yaml"), "--now", "2026-12-03T00:00:00Z"
+    )
+    assert (code, report["verdict"]) == (0, "ok"), report["summary"]
+    quality = report["checks"][0]
+    assert quality["id"] == "monitor:quality:accuracy" and quality["details"]["labelled"] > 1000
+
+
+def test_monitor_waits_for_labels_and_says_so(project: Path) -> None:
+    # The last day's labels have not arrived: a window within that day has none, so quality cannot pass.
+    config = project / "quality-only.yaml"
+    text = (project / "monitor.yaml").read_text(encoding="utf-8").replace("reference: profile.json", "")
+    config.write_text(text, encoding="utf-8")
+    code, report = run(
+        project, "monitor", "-c", str(config), "--now", "2026-12-07T00:00:00Z", "--days", "0.9"
+    )
+    assert code == 1 and report["verdict"] == "alert"
+    assert report["checks"][0]["status"] == "inconclusive"
+    assert "waiting for labels: 0 of" in report["checks"][0]["message"]
+
+
+def test_each_command_writes_json_markdown_and_html(project: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(main_output(["schema", "report"]))
+    for command, config in (("canary", "canary.yaml"), ("shadow", "shadow.yaml"), ("abtest", "abtest.yaml")):
+        md, page = project / f"{command}.md", project / f"{command}.html"
+        _code, report = run(
+            project, command, "-c", str(project / config), "--markdown", str(md), "--html", str(page)
+        )
+        jsonschema.validate(report, schema)
+        word = report["verdict"].upper()
+        assert md.read_text(encoding="utf-8").startswith(
+            "## "
+        ) and f"mlgate {command}: {word}" in md.read_text(encoding="utf-8")
+        assert f"mlgate {command} <span" in page.read_text(encoding="utf-8")
+        assert report["provenance"]["candidate"]["kind"] == "arm"
+
+
+def main_output(argv: list[str]) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(argv) == 0
+    return buffer.getvalue()
+
+
+# --- statistical claims, by simulation ------------------------------------------------------
+
+
+def _canary_verdicts(tmp_path: Path, seeds: range, canary_error: float, n: int = 6000) -> list[str]:
+    from pytest_mlgate.live import canary
+
+    config = load_live_config(live_config(tmp_path, CANARY))
+    verdicts = []
+    for seed in seeds:
+        log = make_logs.canary(n=n, canary_error=canary_error, control_error=0.02, seed=seed)
+        log["timestamp"] = pd.to_datetime(log["timestamp"], utc=True)
+        log = log.rename(columns={"model_version": "arm"})
+        window = canary.Window("window", None, None, {"1": canary.ArmTotals(), "2": canary.ArmTotals()})
+        for arm, totals in window.arms.items():
+            totals.add(log[log["arm"] == arm], ("error", "latency_ms"))
+        assert config.canary is not None
+        verdicts.append(
+            canary._judge_window(config, config.canary, window, ("error", "latency_ms"), False).verdict
+        )
+    return verdicts
+
+
+@pytest.mark.slow
+def test_an_equal_canary_never_rolls_back_in_at_least_95_percent_of_seeds(tmp_path: Path) -> None:
+    verdicts = _canary_verdicts(tmp_path, range(100), canary_error=0.02)
+    # The issue asks for at most 5% rollbacks; the true rate is far lower (a rollback needs the
+    # whole interval past +1 point of errors, or past +20% at p95), so 100 fixed seeds show none.
+    assert verdicts.count("rollback") / len(verdicts) <= 0.05, verdicts
+    assert set(verdicts) <= {"promote", "continue"}
+    assert verdicts.count("promote") > 75  # and it is not just stuck on continue
+
+
+@pytest.mark.slow
+def test_a_canary_with_three_times_the_errors_rolls_back_at_every_seed(tmp_path: Path) -> None:
+    assert set(_canary_verdicts(tmp_path, range(30), canary_error=0.06)) == {"rollback"}
+
+
+@pytest.mark.slow
+def test_the_sample_ratio_check_rarely_cries_wolf_and_catches_a_51_49_split() -> None:
+    from pytest_mlgate.stats.twosample import sample_ratio
+
+    rng = np.random.default_rng(11)
+    false_alarms = sum(
+        sample_ratio(rng.multinomial(20_000, [0.5, 0.5]), [1, 1]).pvalue < 0.001 for _ in range(1000)
+    )
+    caught = sum(
+        sample_ratio(rng.multinomial(60_000, [0.51, 0.49]), [1, 1]).pvalue < 0.001 for _ in range(200)
+    )
+    assert false_alarms <= 5  # expected 1 at alpha 0.001
+    assert caught >= 170  # a 51/49 split over 60,000 units: power about 0.95
+
+
+# --- steps, streaming, peeking --------------------------------------------------------------
+
+
+def test_successive_steps_each_get_their_window_and_a_bad_step_rolls_back(tmp_path: Path) -> None:
+    first = make_logs.canary(n=4000, canary_error=0.02, seed=21)
+    second = make_logs.canary(n=4000, canary_error=0.08, seed=22)
+    second["timestamp"] = (pd.to_datetime(second["timestamp"]) + pd.Timedelta(hours=6)).dt.strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+    second["request_id"] = "b" + second["request_id"]
+    text = (
+        CANARY
+        + "  steps:\n    '5%': {until: '2026-11-30T06:00:00Z'}\n    '25%': {until: '2026-11-30T12:00:00Z'}\n    '100%': {until: '2026-11-30T18:00:00Z'}\n"
+    )
+    path = live_config(tmp_path, text, pd.concat([first, second]))
+    report = run_analysis("canary", load_live_config(path))
+    steps = report.details["steps"]
+    assert [(s["name"], s["verdict"]) for s in steps] == [("5%", "promote"), ("25%", "rollback")]
+    assert report.details["steps_without_data"] == ["100%"]
+    assert report.verdict == "rollback" and report.summary.startswith("ROLLBACK: step 25%")
+    only_first = live_config(tmp_path, text, first)
+    report = run_analysis("canary", load_live_config(only_first))
+    assert report.verdict == "promote" and "advance to 25%" in report.summary
+
+
+def test_below_the_minimum_data_a_canary_continues(tmp_path: Path) -> None:
+    path = live_config(tmp_path, CANARY, make_logs.canary(n=600, canary_error=0.02, seed=3))
+    report = run_analysis("canary", load_live_config(path))
+    assert report.verdict == "continue" and "minimum-data rule" in report.summary
+
+
+def test_a_parquet_log_streamed_in_small_chunks_gives_the_same_report(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    log = make_logs.canary(n=5000, seed=9)
+    csv = run_analysis("canary", load_live_config(live_config(tmp_path, CANARY, log)))
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    text = CANARY.replace("path: log.csv", "path: log.parquet, chunk_rows: 777")
+    parquet = run_analysis("canary", load_live_config(live_config(tmp_path, text)))
+    assert [c.to_dict() for c in csv.checks] == [c.to_dict() for c in parquet.checks]
+
+
+def test_an_early_look_at_an_ab_test_warns_and_continues(tmp_path: Path) -> None:
+    log = make_logs.abtest(users=4000, seed=5)
+    text = """
+logs: {path: log.csv, columns: {unit: user_id}}
+abtest:
+  control: A
+  treatment: B
+  planned_units: 15000
+  metrics:
+    conversion: {column: converted, type: proportion, min_effect: 0.005}
+"""
+    report = run_analysis("abtest", load_live_config(live_config(tmp_path, text, log)))
+    peek = next(c for c in report.checks if c.id == "abtest:planned_sample")
+    assert peek.status == "warn" and "PEEKING" in peek.message
+    assert report.verdict == "continue" and report.decision == "keep"
+
+
+# --- bad logs and bad configs ---------------------------------------------------------------
+
+
+def _bad(tmp_path: Path, log: pd.DataFrame, capsys: pytest.CaptureFixture[str], text: str = CANARY) -> str:
+    path = live_config(tmp_path, text, log)
+    assert main(["canary", "-c", str(path)]) == 3
+    return capsys.readouterr().err
+
+
+def test_a_missing_column_is_named_with_its_mapping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.canary(n=200).rename(columns={"model_version": "model_versoin"})
+    err = _bad(tmp_path, log, capsys)
+    assert "no column `model_version` (`logs.columns.arm`)" in err and "did you mean `model_versoin`" in err
+
+
+def test_an_unknown_arm_is_refused_not_dropped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = make_logs.canary(n=200)
+    log.loc[17, "model_version"] = "3"
+    err = _bad(tmp_path, log, capsys)
+    assert "row 18" in err and "arm '3' is not one this analysis knows ('1', '2')" in err
+
+
+def test_timestamps_out_of_order_or_unparseable_name_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.canary(n=200)
+    log.loc[[40, 41], "timestamp"] = log.loc[[41, 40], "timestamp"].to_numpy()
+    err = _bad(tmp_path, log, capsys)
+    assert "row 42" in err and "timestamps go backwards" in err and "`logs.order: any`" in err
+    log = make_logs.canary(n=200)
+    log.loc[9, "timestamp"] = "yesterday"
+    err = _bad(tmp_path, log, capsys)
+    assert "row 10" in err and "'yesterday' is not an ISO 8601 timestamp" in err
+
+
+def test_out_of_order_is_allowed_when_the_config_says_so(tmp_path: Path) -> None:
+    log = make_logs.canary(n=3000).sample(frac=1.0, random_state=0)
+    text = CANARY.replace("path: log.csv,", "path: log.csv, order: any,")
+    report = run_analysis("canary", load_live_config(live_config(tmp_path, text, log)))
+    assert report.verdict in ("promote", "continue", "rollback")
+
+
+def test_duplicate_request_ids_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = make_logs.canary(n=200)
+    log.loc[120, "request_id"] = log.loc[3, "request_id"]
+    err = _bad(tmp_path, log, capsys)
+    assert "1 request id(s)" in err and f"{log.loc[3, 'request_id']} (row 4)" in err
+
+
+def test_an_empty_window_says_what_the_log_spans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = live_config(tmp_path, CANARY, make_logs.canary(n=200))
+    assert main(["canary", "-c", str(path), "--since", "2027-01-01"]) == 3
+    err = capsys.readouterr().err
+    assert "no requests in the window" in err and "the log spans 2026-11-30" in err
+
+
+def test_a_bad_error_flag_and_a_negative_latency_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.canary(n=200)
+    log["error"] = log["error"].astype(object)
+    log.loc[5, "error"] = "maybe"
+    assert "row 6, column `error`: 'maybe' is not an error flag" in _bad(tmp_path, log, capsys)
+    log = make_logs.canary(n=200)
+    log.loc[7, "latency_ms"] = -3.0
+    assert "row 8, column `latency_ms`: -3.0 is negative" in _bad(tmp_path, log, capsys)
+
+
+def test_unreadable_and_empty_logs_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = live_config(tmp_path, CANARY)
+    (tmp_path / "log.csv").write_text("", encoding="utf-8")
+    assert main(["canary", "-c", str(path)]) == 3
+    assert "is empty" in capsys.readouterr().err
+    (tmp_path / "log.csv").write_text("timestamp,model_version,request_id\n", encoding="utf-8")
+    assert main(["canary", "-c", str(path)]) == 3
+    assert "has no rows" in capsys.readouterr().err
+    (tmp_path / "log.csv").unlink()
+    assert main(["canary", "-c", str(path)]) == 3
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("logs: {path: log.csv}\n", "`canary` section is missing"),
+        (CANARY.replace("error_rate:", "eror_rate:"), "`canary.metrics.eror_rate` is not a canary metric"),
+        (CANARY.replace("max_increase: 0.01", "max_decrease: 0.01"), "`max_decrease` does not apply to it"),
+        (CANARY.replace("canary: 2", "canary: 1"), "`canary.canary`=1 must differ from `canary.control`"),
+        (CANARY.replace("min_requests: 1000", "min_requests: -1"), "`canary.min_requests`=-1 must be >= 1"),
+        (
+            "logs: {path: log.csv, columns: {arms: x}}\ncanary: {control: 1, canary: 2}\n",
+            "`logs.columns.arms` is not a log column",
+        ),
+        ("logs: [1, 2]\n", "`logs`=[1, 2] must be an object"),
+    ],
+)
+def test_bad_configs_exit_2_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = live_config(tmp_path, text, make_logs.canary(n=100))
+    assert main(["canary", "-c", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_ab_unit_seen_in_both_arms_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = make_logs.abtest(users=300, seed=1)
+    crossed = log.loc[log["arm"] == "B", "user_id"].iloc[0]
+    log.loc[log.index[log["arm"] == "A"][0], "user_id"] = crossed  # a B user shows up in A
+    text = "logs: {path: log.csv, columns: {unit: user_id}}\nabtest:\n  control: A\n  treatment: B\n  planned_units: 100\n  metrics:\n    conversion: {column: converted, type: proportion, min_effect: 0.01}\n"
+    path = live_config(tmp_path, text, log)
+    assert main(["abtest", "-c", str(path)]) == 3
+    err = capsys.readouterr().err
+    assert "1 unit(s) in `user_id` appear in both arms" in err and crossed in err
+
+
+def test_the_live_config_has_a_json_schema() -> None:
+    schema = json.loads(main_output(["schema", "live"]))
+    assert schema["title"] == "mlgate-live.yaml" and {"logs", "canary", "shadow", "abtest", "monitor"} <= set(
+        schema["properties"]
+    )
+    with pytest.raises(ConfigError, match="must be a finite number"):
+        from pytest_mlgate.config import Key, validate_mapping
+
+        validate_mapping({"x": "a"}, {"x": Key("number", "x")}, {}, "here")

@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_data_checks.py
 	$(BIN)/python benchmarks/bench_registry.py
+	$(BIN)/python benchmarks/bench_canary.py
 
 clean:
 	rm -rf $(VENV) tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json

@@ -140,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("which", choices=("config", "report", "live"))
-    schema.add_argument("--markdown", action="store_true", help="the config reference as Markdown (docs/)")
+    schema.add_argument(
+        "--markdown", action="store_true", help="the config (or live config) reference as Markdown (docs/)"
+    )
 
     sub.add_parser("metrics", help="list the built-in metrics")
 
@@ -540,7 +542,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     if args.which == "live":
         from .live.config import json_schema_live
 
-        sys.stdout.write(json.dumps(json_schema_live(), indent=2) + "\n")
+        if args.markdown:
+            from .reference import LIVE_HEADER, markdown
+
+            sys.stdout.write(markdown(json_schema_live(), LIVE_HEADER))
+        else:
+            sys.stdout.write(json.dumps(json_schema_live(), indent=2) + "\n")
         return EXIT_OK
     if args.which == "config":
         from .config import json_schema

@@ -22,6 +22,17 @@ def test_config_reference_is_generated_from_the_current_schema(capsys: pytest.Ca
     )
 
 
+def test_live_config_reference_is_generated_from_the_current_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["schema", "live", "--markdown"]) == 0
+    generated = capsys.readouterr().out
+    on_disk = (DOCS / "live-config-reference.md").read_text(encoding="utf-8")
+    assert on_disk == generated, (
+        "docs/live-config-reference.md is stale: run `mlgate schema live --markdown > docs/live-config-reference.md`"
+    )
+
+
 def test_every_config_key_is_in_the_reference() -> None:
     from pytest_mlgate.config import json_schema
 

@@ -404,3 +404,24 @@ def test_the_live_config_has_a_json_schema() -> None:
         from pytest_mlgate.config import Key, validate_mapping
 
         validate_mapping({"x": "a"}, {"x": Key("number", "x")}, {}, "here")
+
+
+def test_live_reports_render_in_chromium_with_the_verdict_and_the_named_requests(project: Path) -> None:
+    from browser import dom, screenshot
+
+    page = project / "shadow-browser.html"
+    _, report = run(project, "shadow", "-c", str(project / "shadow.yaml"), "--html", str(page))
+    text = dom(page)
+    assert "mlgate shadow" in text and "PROMOTE" in text
+    for row in report["checks"][1]["details"]["top_disagreements"]:
+        assert row["request_id"] in text
+    steps_page = project / "canary-browser.html"
+    run(project, "canary", "-c", str(project / "canary.yaml"), "--html", str(steps_page))
+    text = dom(steps_page)
+    assert "mlgate canary" in text and "ROLLBACK" in text and "critical metric error_rate failed" in text
+    png = screenshot(steps_page, project / "canary.png", height=1600)
+    from matplotlib.image import imread
+
+    pixels = imread(png)[:200]  # the header: the red badge of a rejecting verdict
+    red = (pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)
+    assert red.sum() > 200

@@ -50,7 +50,10 @@ def judge_degradation(c: Comparison, allowed: float) -> tuple[Status, str]:
             f"confidently degraded: {worse} by more than the allowed {allowed:.4g} (interval of Δ {c.ci})",
         )
     if low >= -allowed:
-        return "pass", f"within the allowed degradation {allowed:.4g}: the whole interval of Δ {c.ci} is"
+        return (
+            "pass",
+            f"within the allowed degradation {allowed:.4g}: the whole interval of Δ, {c.ci}, lies inside it",
+        )
     return (
         "inconclusive",
         f"not shown within the allowed degradation {allowed:.4g}: the interval of Δ {c.ci} straddles it",

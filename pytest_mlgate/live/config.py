@@ -92,7 +92,7 @@ SCHEMA: dict[str, Key] = {
                 enum=("strict", "any"),
                 default="strict",
             ),
-            "chunk_rows": Key("integer", "Rows read at a time (memory bound).", minimum=1, default=500_000),
+            "chunk_rows": Key("integer", "Rows read at a time (memory bound).", minimum=1, default=100_000),
         },
     ),
     "seed": Key("integer", "Seed of the bootstrap streams.", minimum=0, default=0),
@@ -350,7 +350,7 @@ class LogSpec:
     """Our name -> the column in the file (every name of ``LOG_COLUMNS``)."""
     timestamp_unit: str = "s"
     order: str = "strict"
-    chunk_rows: int = 500_000
+    chunk_rows: int = 100_000
 
     def column(self, ours: str) -> str:
         return self.columns[ours]
@@ -505,7 +505,7 @@ def load_live_config(path: Path, overrides: Mapping[str, Any] | None = None) -> 
         columns=mapping,
         timestamp_unit=logs_raw.get("timestamp_unit", "s"),
         order=logs_raw.get("order", "strict"),
-        chunk_rows=int(logs_raw.get("chunk_rows", 500_000)),
+        chunk_rows=int(logs_raw.get("chunk_rows", 100_000)),
     )
     return LiveConfig(
         source=path,

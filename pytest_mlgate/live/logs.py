@@ -298,8 +298,9 @@ class LogReader:
         """Repeated request ids, found by 64-bit hashes (8 bytes a row), named by a second look."""
         import pandas as pd
 
-        hashes = np.sort(np.concatenate(self._hashes)) if len(self._hashes) > 1 else self._hashes[0]
-        self._hashes = []
+        hashes = np.concatenate(self._hashes) if len(self._hashes) > 1 else self._hashes[0]
+        self._hashes = []  # the chunks' arrays go before the sort: one copy of 8 bytes a row at the peak
+        hashes.sort()
         repeated = hashes[1:][hashes[1:] == hashes[:-1]]
         if repeated.size == 0:
             return

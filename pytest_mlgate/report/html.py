@@ -101,6 +101,9 @@ def render(report: Mapping[str, Any]) -> str:
     parts += ["<section><h2>Every check</h2>", _table(HEADERS, [[_e(c) for c in r] for r in rows(checks)])]
     parts.append("</section>")
 
+    if analysis != "gate":
+        parts.append(_live_section(analysis, report.get("details") or {}, checks))
+
     compared = by_kind.get("comparison", []) + by_kind.get("threshold", [])
     if compared:
         parts.append("<section><h2>Metrics</h2>")
@@ -252,3 +255,40 @@ def _violations_table(checks: Sequence[Mapping[str, Any]]) -> str:
             ]
         )
     return _table(["check", "status", "message", "details"], body)
+
+
+def _live_section(analysis: str, details: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> str:
+    """What a live analysis adds: the canary's steps, the requests a shadow disagrees on, the rest flat."""
+    parts = [f"<section><h2>{_e(analysis.capitalize())}</h2>"]
+    steps = details.get("steps") or []
+    if steps:
+        parts.append(
+            _table(
+                ["step", "from", "until", "verdict", "score", "canary requests", "control requests", "why"],
+                [
+                    [
+                        _e(s.get("name")),
+                        _e(s.get("start")),
+                        _e(s.get("end")),
+                        _e(s.get("verdict")),
+                        _e(fmt(s.get("score"))),
+                        _e(fmt((s.get("requests") or {}).get("canary"))),
+                        _e(fmt((s.get("requests") or {}).get("control"))),
+                        _e(s.get("reason")),
+                    ]
+                    for s in steps
+                ],
+                (4, 5, 6),
+            )
+        )
+    for check in checks:
+        rows_ = (check.get("details") or {}).get("top_disagreements") or []
+        if rows_:
+            columns = list(dict.fromkeys(k for row in rows_ for k in row))
+            parts.append(f"<h3>Requests where the two differ most ({_e(check.get('id'))})</h3>")
+            parts.append(_table(columns, [[_e(fmt(row.get(c))) for c in columns] for row in rows_]))
+    rest = {k: v for k, v in details.items() if k != "steps"}
+    if rest:
+        parts.append(_table(["figure", "value"], [[_e(k), _e(v)] for k, v in _flatten("", rest)]))
+    parts.append("</section>")
+    return "".join(parts)

@@ -132,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
         live.add_argument("--markdown", type=Path, help="also write the Markdown rendering here")
         live.add_argument("--html", type=Path, help="also write the HTML report here")
         if name == "canary":
+            live.add_argument(
+                "--control", help="the control arm's value (default: the config's canary.control)"
+            )
+            live.add_argument("--canary", help="the canary arm's value (default: the config's canary.canary)")
             live.add_argument("--since", help="window start, ISO 8601 (default: the log's first row)")
             live.add_argument("--until", help="window end, exclusive (default: after the log's last row)")
         if name == "monitor":
@@ -461,6 +465,7 @@ def _cmd_github(args: argparse.Namespace) -> int:
             data = _read_report(args.report)
             payload |= {
                 "decision": data["decision"],
+                "verdict": str(data.get("verdict") or data["decision"]),
                 "drift_detected": workflow.drift_detected(data),
                 "report_sha256": _sha256(args.report),
             }
@@ -615,6 +620,9 @@ def _cmd_live(args: argparse.Namespace) -> int:
     config = load_live_config(path.resolve(), overrides)
     if args.logs is not None:
         config = replace(config, logs=replace(config.logs, path=args.logs.resolve()))
+    arms = {k: getattr(args, k) for k in ("control", "canary") if getattr(args, k, None) is not None}
+    if arms:
+        config = config.with_canary_arms(**arms)
     report_path = args.report or config.report_path(args.command)
     _remove_stale(report_path)
     options = {

@@ -2,9 +2,10 @@
 
 What is real: every ``run:`` step runs under ``bash --noprofile --norc -eo pipefail``
 (the runner's ``shell: bash``), with the step's ``env:`` mapping built from
-expressions over ``inputs``, ``steps``, ``github``, ``env``, ``secrets`` and
-``runner``; fresh ``GITHUB_OUTPUT``, ``GITHUB_ENV``, ``GITHUB_PATH`` and
-``GITHUB_STEP_SUMMARY`` files per step, read back as the runner reads them;
+expressions over ``inputs``, ``steps``, ``github``, ``env``, ``secrets``,
+``runner`` and ``needs`` (the runs of the jobs a job needs, passed in); fresh
+``GITHUB_OUTPUT``, ``GITHUB_ENV``, ``GITHUB_PATH`` and ``GITHUB_STEP_SUMMARY``
+files per step, read back as the runner reads them;
 ``GITHUB_ACTION_PATH`` for composite steps; ``if:`` conditions with the status
 functions; and the workflow commands a step prints (``::error``, ``::warning``,
 ``::set-output``, ``::stop-commands``), parsed and unescaped.
@@ -671,8 +672,12 @@ def run_action(
     )
 
 
-def run_job(workflow: Path, job: str, machine: Machine) -> Run:
-    """Run one job of a workflow file on ``machine`` (its ``needs`` are not followed)."""
+def run_job(workflow: Path, job: str, machine: Machine, needs: Mapping[str, Run] | None = None) -> Run:
+    """Run one job of a workflow file on ``machine``.
+
+    Its ``needs`` are not followed: pass the runs of the jobs it needs (``run_job``'s
+    results), and their ``result`` and job ``outputs`` become the ``needs`` context.
+    """
     spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
     body = spec["jobs"][job]
     context: dict[str, Any] = {
@@ -682,6 +687,7 @@ def run_job(workflow: Path, job: str, machine: Machine) -> Run:
         "vars": {},
         "inputs": None,
         "env": {},
+        "needs": {name: {"result": r.outcome, "outputs": r.outputs} for name, r in (needs or {}).items()},
     }
     if not condition(body.get("if"), context, lambda name: name != "failure" and name != "cancelled"):
         return Run("skipped", {}, [], "", [], [])
@@ -692,9 +698,13 @@ def run_job(workflow: Path, job: str, machine: Machine) -> Run:
             env[str(key)] = interpolate(value, context)
     scope = _Scope(machine, env, context)
     scope.run_steps(body["steps"])
+    outputs = {
+        str(name): interpolate(value, context, scope.status)
+        for name, value in (body.get("outputs") or {}).items()
+    }
     return Run(
         "failure" if scope.failed else "success",
-        {},
+        outputs,
         scope.results,
         "".join(scope.summary),
         scope.annotations,

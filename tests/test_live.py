@@ -425,3 +425,48 @@ def test_live_reports_render_in_chromium_with_the_verdict_and_the_named_requests
     pixels = imread(png)[:200]  # the header: the red badge of a rejecting verdict
     red = (pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)
     assert red.sum() > 200
+
+
+def test_json_lines_logs_read_like_csv(tmp_path: Path) -> None:
+    log = make_logs.canary(n=3000, seed=12)
+    csv = run_analysis("canary", load_live_config(live_config(tmp_path, CANARY, log)))
+    log.to_json(tmp_path / "log.jsonl", orient="records", lines=True)
+    text = CANARY.replace("path: log.csv", "path: log.jsonl, chunk_rows: 1000")
+    lines = run_analysis("canary", load_live_config(live_config(tmp_path, text)))
+    assert [c.to_dict() for c in csv.checks] == [c.to_dict() for c in lines.checks]
+
+
+def test_monitor_judges_kpis_and_alerts_on_an_operational_failure(tmp_path: Path) -> None:
+    log = make_logs.production(n=4000, seed=8)
+    log["converted"] = (np.random.default_rng(0).random(len(log)) < 0.02).astype(int)
+    text = """
+logs: {path: log.csv, columns: {arm: model_version}}
+monitor:
+  days: 7
+  error_rate: {max: 0.001}
+  kpis:
+    conversion: {column: converted, type: proportion, min: 0.05}
+  retrain_on: [drift]
+"""
+    report = run_analysis(
+        "monitor", load_live_config(live_config(tmp_path, text, log)), now="2026-12-07T00:00:00Z"
+    )
+    statuses = {c.id: c.status for c in report.checks}
+    assert statuses == {"monitor:error_rate": "fail", "kpi:conversion": "fail"}
+    assert report.verdict == "alert"  # neither is a kind the config retrains on
+
+
+def test_the_arms_can_come_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = make_logs.canary(n=3000, canary_error=0.02, seed=4)
+    log["model_version"] = log["model_version"].map({"1": "7", "2": "8"})
+    path = live_config(tmp_path, CANARY, log)
+    assert main(["canary", "-c", str(path)]) == 3  # the config's arms 1 and 2 are not in this log
+    assert "is not one this analysis knows ('1', '2')" in capsys.readouterr().err
+    assert (
+        main(["canary", "-c", str(path), "--control", "7", "--canary", "8", "-o", str(tmp_path / "r.json")])
+        == 0
+    )
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["provenance"]["candidate"]["version"] == "8"
+    assert main(["canary", "-c", str(path), "--control", "8", "--canary", "8"]) == 2
+    assert "`--canary`='8' must differ" in capsys.readouterr().err

@@ -11,6 +11,11 @@ embedded MLflow store (sqlite, no server):
   3. gate v3 (the shuffled-label retrain): rejected, and `mlgate promote` refuses it;
   4. roll back, and print the ledger.
 
+Part three judges production logs (examples/live, logs generated with known
+effects): a canary with 3x the errors rolls back, an equal one promotes, a shadow
+names the requests it disagrees on, an A/B test with a lift promotes and one with
+a broken split is invalid, and a week of drifting production asks for retraining.
+
 Exit 0 when every step decided as this demo expects, 1 otherwise.
 """
 
@@ -186,15 +191,51 @@ def part_two() -> tuple[bool, list[str]]:
     ]
 
 
+def part_three() -> tuple[bool, list[str]]:
+    live = ARTIFACTS / "live"
+    shutil.rmtree(live, ignore_errors=True)
+    shutil.copytree(
+        HERE.parent / "live", live, ignore=shutil.ignore_patterns("logs", "profile.json", "*-report.json")
+    )
+    reports = live / "reports"
+    reports.mkdir()
+    mlgate = str(BIN / "mlgate")
+    run("13. write production logs with known effects", [sys.executable, "make_logs.py"], cwd=live)
+    run(
+        "14. the reference profile for monitoring",
+        [mlgate, "profile", "logs/reference.csv", "-o", "profile.json"],
+        cwd=live,
+    )
+    steps = {
+        "canary-bad": (["canary", "-c", "canary.yaml"], "rollback", 1),
+        "canary-good": (["canary", "-c", "canary.yaml", "--logs", "logs/canary-good.csv"], "promote", 0),
+        "shadow": (["shadow", "-c", "shadow.yaml"], "promote", 0),
+        "abtest": (["abtest", "-c", "abtest.yaml"], "promote", 0),
+        "abtest-srm": (["abtest", "-c", "abtest.yaml", "--logs", "logs/abtest-srm.csv"], "invalid", 1),
+        "monitor": (["monitor", "-c", "monitor.yaml", "--now", "2026-12-07T00:00:00Z"], "retrain", 1),
+    }
+    ok = True
+    for number, (name, (args, expected, code)) in enumerate(steps.items(), start=15):
+        report = reports / f"{name}.json"
+        command = [mlgate, *args, "-o", str(report), "--html", str(reports / f"{name}.html")]
+        got = run(f"{number}. {name}: expect {expected.upper()} (exit {code})", command, cwd=live)
+        verdict = json.loads(report.read_text(encoding="utf-8"))["verdict"] if report.exists() else "none"
+        if (got, verdict) != (code, expected):
+            print(f"\nunexpected: {name} gave {verdict} (exit {got}), expected {expected} (exit {code})")
+            ok = False
+    return ok, [str(reports / "*.html") + "  (canary, shadow, A/B and monitoring from logs)"]
+
+
 def main() -> int:
     if run("0. train production, candidate and a degraded retrain", [sys.executable, "train.py"]) != 0:
         return 1
     ok_one, where_one = part_one()
     ok_two, where_two = part_two()
+    ok_three, where_three = part_three()
     print("\nwhere the reports are (open the .html files in a browser; they need no network):")
-    for path in (*where_one, *where_two):
+    for path in (*where_one, *where_two, *where_three):
         print(f"  {path}")
-    ok = ok_one and ok_two
+    ok = ok_one and ok_two and ok_three
     print("demo OK" if ok else "demo FAILED: a step did not decide as expected")
     return 0 if ok else 1
 

@@ -465,6 +465,22 @@ class LiveConfig:
     def report_path(self, analysis: str) -> Path:
         return self.report or self.source.parent / f"mlgate-{analysis}-report.json"
 
+    def with_canary_arms(self, *, control: str | None = None, canary: str | None = None) -> LiveConfig:
+        """The config with the canary's arms replaced (``--control``/``--canary``: one config per release)."""
+        from dataclasses import replace
+
+        section: CanaryConfig = self.section("canary")
+        chosen = replace(
+            section,
+            control=section.control if control is None else _arm(control),
+            canary=section.canary if canary is None else _arm(canary),
+        )
+        if chosen.control == chosen.canary:
+            raise ConfigError(
+                f"`--canary`={chosen.canary!r} must differ from the control arm {chosen.control!r}"
+            )
+        return replace(self, canary=chosen)
+
     def section(self, analysis: Analysis) -> Any:
         found = getattr(self, analysis)
         if found is None:

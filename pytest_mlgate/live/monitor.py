@@ -53,7 +53,7 @@ def analyse(config: LiveConfig, *, days: float | None = None, now: str | None = 
         needed=("timestamp", "arm", "request_id"),
         optional=("prediction", "score", "label", "latency_ms", "error"),
         unique_per="arm",
-        extra=tuple(features),
+        extra=tuple(dict.fromkeys([*features, *(kpi.column for kpi in cfg.kpis)])),
     )
     parts = []
     for frame in reader.chunks():

@@ -470,3 +470,121 @@ def test_the_arms_can_come_from_the_command_line(tmp_path: Path, capsys: pytest.
     assert report["provenance"]["candidate"]["version"] == "8"
     assert main(["canary", "-c", str(path), "--control", "8", "--canary", "8"]) == 2
     assert "`--canary`='8' must differ" in capsys.readouterr().err
+
+
+# --- edges found in review ------------------------------------------------------------------
+
+
+def test_an_empty_request_id_or_error_flag_is_refused_not_read_as_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.canary(n=200)
+    log.loc[11, "request_id"] = None
+    assert "row 12, column `request_id`: the request id is empty" in _bad(tmp_path, log, capsys)
+    log = make_logs.canary(n=200)
+    log["error"] = log["error"].astype(float)
+    log.loc[4, "error"] = np.nan
+    assert "row 5, column `error`: the error flag is empty" in _bad(tmp_path, log, capsys)
+
+
+def test_numeric_request_ids_stay_one_id_across_chunks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.canary(n=400, canary_error=0.02)
+    log["request_id"] = np.arange(400)
+    log.loc[350, "request_id"] = 7  # the same id as row 8, in another chunk
+    text = CANARY.replace("path: log.csv,", "path: log.csv, chunk_rows: 100,")
+    err = _bad(tmp_path, log, capsys, text)
+    assert "appear more than once in the log, e.g. 7 (row 8), 7 (row 351)" in err
+
+
+def test_json_lines_rows_may_leave_a_key_out(tmp_path: Path) -> None:
+    log = make_logs.canary(n=3000, canary_error=0.02, seed=13)
+    records = log.to_dict(orient="records")
+    for row in records[2000:]:
+        del row["latency_ms"]  # a later chunk without the key at all
+    (tmp_path / "log.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    text = CANARY.replace("path: log.csv", "path: log.jsonl, chunk_rows: 1000")
+    report = run_analysis("canary", load_live_config(live_config(tmp_path, text)))
+    latency = next(c for c in report.checks if c.id == "canary:latency_p95")
+    assert latency.details["latency_missing"] == {
+        "canary": int((log["model_version"][2000:] == "2").sum()),
+        "control": int((log["model_version"][2000:] == "1").sum()),
+    }
+
+
+def test_steps_start_at_since_and_unjudged_traffic_after_the_last_step_is_said(tmp_path: Path) -> None:
+    log = make_logs.canary(n=6000, canary_error=0.02, seed=14)  # six hours from midnight
+    text = (
+        CANARY
+        + "  steps:\n    '5%': {until: 2026-11-30T02:00:00Z}\n    '25%': {until: 2026-11-30T04:00:00Z}\n"
+    )
+    config = load_live_config(live_config(tmp_path, text, log))  # unquoted times: YAML datetimes
+    report = run_analysis("canary", config, since="2026-11-30T03:00:00Z")
+    assert [s["name"] for s in report.details["steps"]] == ["25%"]
+    assert report.details["requests_after_last_step"] > 1500
+    assert "requests after the last step's end (2026-11-30T04:00:00+00:00) were not judged" in report.summary
+
+
+def test_monitor_with_no_latencies_is_inconclusive_and_an_outage_alerts_before_retraining(
+    tmp_path: Path,
+) -> None:
+    log = make_logs.production(n=3000, seed=9)
+    log["latency_ms"] = np.nan
+    log.loc[::3, "error"] = 1  # an outage: a third of the requests fail
+    log["prediction"] = 1 - log["prediction"]  # and the model is wrong
+    text = """
+logs: {path: log.csv, columns: {arm: model_version}}
+monitor:
+  days: 7
+  quality: {metric: accuracy, min: 0.7}
+  error_rate: {max: 0.02}
+  latency_p95: {max: 150}
+"""
+    report = run_analysis(
+        "monitor", load_live_config(live_config(tmp_path, text, log)), now="2026-12-07T00:00:00Z"
+    )
+    statuses = {c.id: c.status for c in report.checks}
+    assert statuses["monitor:latency_p95"] == "inconclusive"
+    assert statuses["monitor:quality:accuracy"] == "fail" and statuses["monitor:error_rate"] == "fail"
+    assert report.verdict == "alert"
+    assert (
+        "monitor:quality:accuracy" in report.summary
+        and "retraining would not fix monitor:error_rate" in report.summary
+    )
+
+
+def test_a_shadow_that_logs_only_scores_is_judged_on_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_logs.shadow(n=1000, seed=5)
+    log.loc[log["model_version"] == "2", "prediction"] = np.nan
+    text = "logs: {path: log.csv, columns: {arm: model_version}}\nshadow:\n  production: 1\n  shadow: 2\n  metrics: {accuracy: {margin: 0.05}}\n"
+    report = run_analysis("shadow", load_live_config(live_config(tmp_path, text, log)))
+    assert report.checks[1].details["disagreements"] == 20
+    log.loc[log["model_version"] == "2", "score"] = np.nan  # now the shadow's labels are unknown
+    log.loc[(log["model_version"] == "2").to_numpy().nonzero()[0][1:], "score"] = 0.3
+    path = live_config(tmp_path, text, log)
+    assert main(["shadow", "-c", str(path)]) == 3
+    assert "the shadow model's label for request" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            CANARY.replace(
+                "  metrics:\n    error_rate: {max_increase: 0.01, critical: true}\n    latency_p95: {max_relative_increase: 0.2}\n",
+                "  metrics: {}\n",
+            ),
+            "`canary.metrics` is empty",
+        ),
+        (
+            "logs: {path: log.csv}\nabtest:\n  control: A\n  treatment: B\n  planned_units: 10\n  metrics:\n    c: {column: converted, type: proportion, min_effect: 0.01, aggregate: sum}\n",
+            "must be max or none for a proportion",
+        ),
+    ],
+)
+def test_configs_that_would_mislead_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_live_config(live_config(tmp_path, text))

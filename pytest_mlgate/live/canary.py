@@ -3,7 +3,7 @@
 The log is streamed once, in chunks; each arm of each window is reduced to
 mergeable totals (request and error counts, a latency histogram on a fixed
 log grid, a score histogram, label counts). Memory is bounded by the chunk
-size plus 8 bytes a row for the duplicate-id check, whatever the log's length.
+size plus 8 bytes a row for the duplicate-id check (16 while they are sorted).
 
 Each metric is judged on the interval of Δ = canary − control against its
 allowed degradation (``judge_degradation``): pass when the whole interval is
@@ -119,8 +119,12 @@ def analyse(
         arms=(cfg.control, cfg.canary),
         unique_per="log",
     )
+    stepped_end = windows[-1].end if cfg.steps and windows[-1].end != end else None
+    after_steps = 0
     for frame in reader.chunks():
         stamps = frame["timestamp"]
+        if stepped_end is not None:
+            after_steps += int((stamps >= stepped_end).sum())
         for window in windows:
             inside = np.ones(len(frame), dtype=bool)
             if window.start is not None:
@@ -139,33 +143,40 @@ def analyse(
     used = [w for w in windows if sum(a.requests for a in w.arms.values()) > 0]
     if not used:
         span = f"{reader.first.isoformat()} … {reader.last.isoformat()}"
+        asked = window_text(start, end)
         raise DataError(
-            f"log `{config.logs.path}` has no requests in the window "
-            f"{window_text(start, end)} (the log spans {span})"
+            f"log `{config.logs.path}` has no requests in the window {asked['start'] or 'start'} … "
+            f"{asked['end'] or 'end'} (the log spans {span})"
         )
     results = [_judge_window(config, cfg, w, reader.present, len(windows) > 1) for w in used]
-    return _report(config, cfg, windows, used, results, reader)
+    return _report(config, cfg, windows, used, results, reader, after_steps)
 
 
 def _windows(cfg: CanaryConfig, start: Any, end: Any) -> list[Window]:
+    from ..errors import ConfigError
+
     def fresh() -> dict[str, ArmTotals]:
         return {cfg.control: ArmTotals(), cfg.canary: ArmTotals()}
 
     if not cfg.steps:
         return [Window("window", start, end, fresh())]
-    out, previous = [], start
+    out, previous, last = [], start, None
     for name, until_text in cfg.steps:
         stop = parse_instant(until_text, f"canary.steps.{name}.until")
-        if previous is not None and stop <= previous:
-            from ..errors import ConfigError
-
+        if last is not None and stop <= last:
             raise ConfigError(
                 f"`canary.steps.{name}.until`={until_text!r} must be after the previous step's end"
             )
+        last = stop
+        if start is not None and stop <= start:
+            continue  # the step ended before --since: not part of this run
         if end is not None and stop > end:
             stop = end
-        out.append(Window(name, previous, stop, fresh()))
+        if previous is None or stop > previous:
+            out.append(Window(name, previous, stop, fresh()))
         previous = stop
+    if not out:
+        raise ConfigError(f"every `canary.steps` window ends before `--since`={start.isoformat()}")
     return out
 
 
@@ -410,6 +421,7 @@ def _report(
     used: list[Window],
     results: list[WindowResult],
     reader: LogReader,
+    after_steps: int,
 ) -> GateReport:
     rolled = next((r for r in results if r.verdict == "rollback"), None)
     latest = results[-1]
@@ -423,6 +435,11 @@ def _report(
         verdict = latest.verdict
         why = (f"step {latest.name}: " if len(windows) > 1 else "") + latest.reason
     summary = f"{verdict.upper()}: {why}"
+    if after_steps:
+        summary += (
+            f"; {after_steps:,} requests after the last step's end ({windows[-1].end.isoformat()}) "
+            "were not judged: add a step for them"
+        )
     checks = [c for r in results for c in r.checks]
     details = {
         "score": latest.score,
@@ -441,6 +458,7 @@ def _report(
             for w, r in zip(used, results, strict=True)
         ],
         "steps_without_data": [w.name for w in windows if w not in used],
+        "requests_after_last_step": after_steps,
     }
     first = used[0].start if used[0].start is not None else reader.first
     last = used[-1].end if used[-1].end is not None else reader.last

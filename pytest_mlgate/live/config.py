@@ -500,6 +500,7 @@ def load_live_config(path: Path, overrides: Mapping[str, Any] | None = None) -> 
     """Read and validate a live config; errors name the key and its line."""
     raw, lines, where, sha256 = read_mapping(path)
     raw = {**raw, **(overrides or {})}
+    _quote_instants(raw)
     validate_mapping(raw, SCHEMA, lines, where)
     base = path.parent
 
@@ -538,6 +539,18 @@ def load_live_config(path: Path, overrides: Mapping[str, Any] | None = None) -> 
     )
 
 
+def _quote_instants(raw: dict[str, Any]) -> None:
+    """YAML reads an unquoted ``until: 2026-11-30T06:00:00Z`` as a datetime: take it as the text it was."""
+    import datetime
+
+    steps = (raw.get("canary") or {}).get("steps") if isinstance(raw.get("canary"), dict) else None
+    if not isinstance(steps, dict):
+        return
+    for spec in steps.values():
+        if isinstance(spec, dict) and isinstance(spec.get("until"), (datetime.date, datetime.datetime)):
+            spec["until"] = spec["until"].isoformat()
+
+
 def _arm(value: Any) -> str:
     """Arms are compared as text: a version logged as 2, 2.0 or "2" is one arm."""
     if isinstance(value, float) and value.is_integer():
@@ -550,6 +563,11 @@ def _canary(
 ) -> CanaryConfig | None:
     if raw is None:
         return None
+    if "metrics" in raw and not raw["metrics"]:
+        at = where_is(("canary", "metrics"), lines, where)
+        raise ConfigError(
+            f"{at}: `canary.metrics` is empty; name at least one metric, or leave the key out for the defaults"
+        )
     metrics_raw = raw.get("metrics") or {
         "error_rate": {"max_increase": 0.01, "critical": True},
         "latency_p95": {"max_relative_increase": 0.2},
@@ -668,6 +686,11 @@ def _abtest(
     default_aggregate = {"proportion": "max", "mean": "sum", "quantile": "none"}
     for name, spec in raw["metrics"].items():
         at = where_is(("abtest", "metrics", name), lines, where)
+        if spec.get("type") == "proportion" and spec.get("aggregate") in ("sum", "mean"):
+            raise ConfigError(
+                f"{at}: `abtest.metrics.{name}.aggregate`={spec['aggregate']!r} must be max or none for a proportion "
+                "(a sum or mean per unit is no longer 0/1; use type mean for it)"
+            )
         if spec.get("type") == "proportion" and spec.get("min_effect", 0) >= 1:
             raise ConfigError(
                 f"{at}: `abtest.metrics.{name}.min_effect`={spec['min_effect']!r} must be < 1 for a proportion"

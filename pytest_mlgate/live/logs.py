@@ -127,7 +127,12 @@ class LogReader:
                 for batch in handle.iter_batches(batch_size=rows, columns=columns):
                     yield batch.to_pandas()
             elif fmt == "jsonl":
-                yield from pd.read_json(path, lines=True, chunksize=rows, dtype=False, convert_dates=False)
+                # JSON lines may leave a key out of a row, or out of a whole chunk: the first
+                # chunk's keys are the log's columns, and a later chunk without one reads as empty.
+                keys: list[str] | None = None
+                for chunk in pd.read_json(path, lines=True, chunksize=rows, dtype=False, convert_dates=False):
+                    keys = list(chunk.columns) if keys is None else keys
+                    yield chunk.reindex(columns=keys)
             else:
                 header = pd.read_csv(path, nrows=0).columns
                 self._check_columns(list(header))
@@ -191,12 +196,17 @@ class LogReader:
                 parsed = pd.to_datetime(series, utc=True)
             elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
                 nanos = np.asarray(series, dtype=np.float64) * _UNITS[self.spec.timestamp_unit]
+                if np.abs(nanos).max() >= 2.0**62:  # beyond the year 2116: the wrong unit, not a date
+                    raise OverflowError(
+                        f"{_show(series.abs().max())} is too large for a timestamp in that unit"
+                    )
                 parsed = pd.Series(pd.to_datetime(nanos.astype(np.int64), utc=True), index=series.index)
             else:
                 parsed = pd.to_datetime(series.astype(str), utc=True, format="ISO8601", errors="coerce")
         except (ValueError, OverflowError, TypeError) as exc:
             raise DataError(
-                f"log `{self.spec.path}`: column `{self.spec.column('timestamp')}` could not be read as timestamps: {exc}"
+                f"log `{self.spec.path}`: column `{self.spec.column('timestamp')}` could not be read as timestamps "
+                f"(`logs.timestamp_unit`={self.spec.timestamp_unit!r}; epoch milliseconds need 'ms'): {exc}"
             ) from None
         bad = parsed.isna().to_numpy()
         if bad.any():
@@ -228,6 +238,15 @@ class LogReader:
                 )
         return pd.Series(names[codes], index=series.index, dtype=object)
 
+    def _ids(self, ours: str, series: pd.Series, offset: int) -> pd.Series:
+        text = identifiers(series)
+        empty = (series.isna() | (text.str.strip() == "")).to_numpy()
+        if empty.any():
+            i = int(np.argmax(empty))
+            what = "request id" if ours == "request_id" else "unit"
+            raise DataError(f"{self._where(ours, offset + i)}: the {what} is empty; every row needs one")
+        return text
+
     def _errors(self, series: pd.Series, offset: int) -> pd.Series:
         import pandas as pd
 
@@ -246,9 +265,13 @@ class LogReader:
             if ok.all():
                 return flags.astype(bool)
             i = int(np.argmin(ok))
+        if series.isna().iloc[i]:
+            raise DataError(
+                f"{self._where('error', offset + i)}: the error flag is empty; a request with no outcome "
+                "cannot count as a success (log 0/1 or true/false on every row)"
+            )
         raise DataError(
-            f"{self._where('error', offset + i)}: {_show(values[i])} is not an error flag; use 0/1 or true/false "
-            "(an empty flag is refused: a request with no outcome cannot count as a success)"
+            f"{self._where('error', offset + i)}: {_show(values[i])} is not an error flag; use 0/1 or true/false"
         )
 
     def _numbers(self, ours: str, series: pd.Series, offset: int, *, nonnegative: bool) -> pd.Series:
@@ -288,7 +311,7 @@ class LogReader:
     def _remember_ids(self, frame: pd.DataFrame) -> None:
         import pandas as pd
 
-        ids = pd.util.hash_pandas_object(frame["request_id"].astype(str), index=False).to_numpy()
+        ids = pd.util.hash_pandas_object(frame["request_id"], index=False).to_numpy()
         if self.unique_per == "arm":
             arms = pd.util.hash_pandas_object(frame["arm"], index=False).to_numpy()
             ids = ids ^ (arms * np.uint64(0x9E3779B97F4A7C15))
@@ -307,7 +330,7 @@ class LogReader:
         count = int(np.unique(repeated).size)
         examples: list[str] = []
         for frame in self._reread():
-            ids = frame["request_id"].astype(str)
+            ids = identifiers(frame["request_id"])
             key = pd.util.hash_pandas_object(ids, index=False).to_numpy()
             if self.unique_per == "arm":
                 key = key ^ (
@@ -345,7 +368,20 @@ _CONVERTERS: dict[str, Callable[[LogReader, pd.Series, int], pd.Series]] = {
     "error": LogReader._errors,
     "latency_ms": lambda r, s, o: r._numbers("latency_ms", s, o, nonnegative=True),
     "score": lambda r, s, o: r._numbers("score", s, o, nonnegative=False),
+    "request_id": lambda r, s, o: r._ids("request_id", s, o),
+    "unit": lambda r, s, o: r._ids("unit", s, o),
 }
+
+
+def identifiers(series: pd.Series) -> pd.Series:
+    """Request ids and units as text: ``7`` and ``7.0`` (a CSV column with a blank) are one id."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        if (whole == np.floor(whole)).all():
+            return series.astype("Int64").astype(str)
+    return series.astype(str)
 
 
 def parse_instant(text: str, what: str) -> Any:
@@ -364,13 +400,18 @@ def parse_instant(text: str, what: str) -> Any:
 
 
 def labels_equal(left: pd.Series, right: pd.Series) -> NDArray[np.bool_]:
-    """Row-wise equality of two label columns: numerically when both are numbers (1 == 1.0), else as text."""
+    """Row-wise equality of two label columns: as numbers where both are (1 == 1.0), else as text.
+
+    An empty value equals nothing, not even another empty value.
+    """
     import pandas as pd
 
-    a, b = pd.to_numeric(left, errors="coerce"), pd.to_numeric(right, errors="coerce")
-    if not (a.isna().to_numpy() | b.isna().to_numpy()).any():
-        return np.asarray(a.to_numpy(np.float64) == b.to_numpy(np.float64))
-    return np.asarray(left.astype(str).to_numpy() == right.astype(str).to_numpy())
+    a = pd.to_numeric(left, errors="coerce").to_numpy(np.float64)
+    b = pd.to_numeric(right, errors="coerce").to_numpy(np.float64)
+    numeric = np.isfinite(a) & np.isfinite(b)
+    as_text = left.astype(str).to_numpy() == right.astype(str).to_numpy()
+    present = left.notna().to_numpy() & right.notna().to_numpy()
+    return np.asarray(np.where(numeric, a == b, as_text) & present)
 
 
 def _show(value: Any) -> str:

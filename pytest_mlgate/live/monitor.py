@@ -6,9 +6,10 @@ pass. Drift reuses the gate's drift check against a stored reference profile.
 Operational health (error rate, latency quantiles, throughput) and business
 KPIs are judged against absolute limits, each on its interval.
 
-The verdict is ``retrain`` when a check of a kind named in ``retrain_on``
-(drift, quality, kpis) fails, ``alert`` when anything else fails (or, by
-default, could not be told), and ``ok`` otherwise.
+The verdict is ``retrain`` when every failing check is of a kind named in
+``retrain_on`` (drift, quality, kpis), ``alert`` when anything else fails (an
+outage is not fixed by retraining) or, by default, could not be told, and
+``ok`` otherwise.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def _quality(config: LiveConfig, cfg: MonitorConfig, window: Any) -> CheckResult
     known = window["label"].notna() & window["prediction"].notna()
     n, total = int(known.sum()), len(window)
     coverage = {"labelled": n, "rows": total, "coverage": n / total}
-    if n < cfg.min_labels:
+    if n < max(cfg.min_labels, 2):
         return CheckResult(
             id=check_id,
             kind="threshold",
@@ -263,6 +264,19 @@ def _operational(config: LiveConfig, cfg: MonitorConfig, window: Any, hours: flo
             q = int(name.removeprefix("latency_p")) / 100.0
             values = window["latency_ms"].to_numpy(np.float64)
             present = values[np.isfinite(values)]
+            if present.size < MIN_ROWS:
+                out.append(
+                    CheckResult(
+                        id=check_id,
+                        kind="operational",
+                        status="inconclusive",
+                        metric=name,
+                        message=f"only {present.size} latencies logged in the window; at least {MIN_ROWS} are needed",
+                        n=int(present.size),
+                        threshold={"min": limit.min, "max": limit.max},
+                    )
+                )
+                continue
             try:
                 value, ci, _ = statistic_estimate(
                     Sample.of(present, shared_edges(present)),
@@ -361,12 +375,19 @@ def _category(check: CheckResult) -> str:
 
 
 def _verdict(cfg: MonitorConfig, checks: list[CheckResult]) -> tuple[str, str]:
+    """Retrain only when every failure is of a kind retraining can fix; an outage alerts first."""
     failed = [c for c in checks if c.status in ("fail", "error")]
     retrain = [c for c in failed if _category(c) in cfg.retrain_on and c.status == "fail"]
-    if retrain:
-        return "retrain", "; ".join(f"{c.id}: {c.message}" for c in retrain)[:600]
+    listed = "; ".join(f"{c.id}: {c.message}" for c in failed)[:800]
+    if failed and len(retrain) == len(failed):
+        return "retrain", listed
     if failed:
-        return "alert", "; ".join(f"{c.id}: {c.message}" for c in failed)[:600]
+        also = (
+            f" (retraining would not fix {', '.join(c.id for c in failed if c not in retrain)})"
+            if retrain
+            else ""
+        )
+        return "alert", listed + also
     unsure = [c for c in checks if c.status == "inconclusive"]
     if unsure and cfg.inconclusive == "alert":
         return "alert", "could not tell: " + "; ".join(f"{c.id}: {c.message}" for c in unsure)[:600]

@@ -103,9 +103,15 @@ def _pairing_check(cfg: ShadowConfig, paired: int, only_production: int, only_sh
 
 
 def _labels(cfg: ShadowConfig, joined: Any, side: str) -> Any:
-    if f"prediction_{side}" in joined:
-        return joined[f"prediction_{side}"]
-    return (joined[f"score_{side}"] >= cfg.threshold).astype(int)
+    """A model's labels: its logged prediction, else its score against the threshold."""
+    from_score = None
+    if f"score_{side}" in joined:
+        score = joined[f"score_{side}"]
+        from_score = (score >= cfg.threshold).astype(float).where(score.notna())
+    if f"prediction_{side}" not in joined:
+        return from_score
+    prediction = joined[f"prediction_{side}"]
+    return prediction if from_score is None else prediction.where(prediction.notna(), from_score)
 
 
 def _agreement_check(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> CheckResult:
@@ -245,9 +251,10 @@ def _quality_checks(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> list[
                 ).to_numpy(np.float64)
             else:
                 if not set(np.unique(y_raw)) <= {0, 1}:
+                    seen = sorted(v.item() if hasattr(v, "item") else v for v in set(np.unique(y_raw)))[:5]
                     raise DataError(
                         f"log `{config.logs.path}`: labels in `{config.logs.column('label')}` must be 0/1 for a binary shadow, "
-                        f"got {sorted(set(np.unique(y_raw)))[:5]}"
+                        f"got {seen}"
                     )
                 y = y_raw.to_numpy().astype(np.intp)
                 if spec.needs == "scores":
@@ -258,8 +265,8 @@ def _quality_checks(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> list[
                     cand = labelled["score_shadow"].to_numpy(np.float64)
                     base = labelled["score_production"].to_numpy(np.float64)
                 else:
-                    cand = pd.to_numeric(_labels(cfg, labelled, "shadow")).to_numpy().astype(np.intp)
-                    base = pd.to_numeric(_labels(cfg, labelled, "production")).to_numpy().astype(np.intp)
+                    cand = _label_codes(config, _labels(cfg, labelled, "shadow"), "shadow")
+                    base = _label_codes(config, _labels(cfg, labelled, "production"), "production")
             comparisons.append(
                 compare(
                     name,
@@ -303,6 +310,21 @@ def _quality_checks(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> list[
             )
         )
     return out
+
+
+def _label_codes(config: LiveConfig, labels: Any, side: str) -> Any:
+    """A model's 0/1 labels on the labelled rows; an empty or non-0/1 one is named, never counted as wrong."""
+    import pandas as pd
+
+    codes = pd.to_numeric(labels, errors="coerce")
+    bad = codes.isna() | ~codes.isin((0, 1))
+    if bad.any():
+        where = labels.index[bad.to_numpy()][0]
+        raise DataError(
+            f"log `{config.logs.path}`: the {side} model's label for request {where} is {labels[bad].iloc[0]!r}; "
+            "a binary shadow needs 0/1 predictions (or scores) on every labelled request"
+        )
+    return codes.to_numpy().astype(np.intp)
 
 
 def _verdict(checks: list[CheckResult]) -> tuple[str, str]:

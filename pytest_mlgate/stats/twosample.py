@@ -14,6 +14,8 @@ exactly before the statistics run:
   Wald interval fails;
 * means of heavy-tailed values (revenue): the bootstrap, drawn as multinomial
   counts over the distinct values (exactly the row bootstrap, at O(B·distinct));
+  above 1,024 distinct values, over quantile bins that keep their within-bin
+  variance and give repeated values bins of their own;
 * quantiles (latency p95, time to resolution): the same bootstrap over a
   value/count table, or over a fixed log-spaced histogram when the values are
   streamed (:data:`GRID`, 1% relative resolution);
@@ -103,13 +105,16 @@ MAX_EXACT_VALUES = 1024
 class Sample:
     """One arm's values as a table of bins ``[low, high]`` (equal for exact values) with counts.
 
-    ``centre`` is each bin's mean value, so means stay exact when values are binned.
+    ``centre`` is each bin's mean and ``spread`` the standard deviation of the
+    values inside it (0 for exact values), so that a binned mean resamples with
+    the variance of the row bootstrap, not only the variance between bins.
     """
 
     low: FloatArray
     high: FloatArray
     counts: IntArray
     centre: FloatArray
+    spread: FloatArray
 
     @property
     def n(self) -> int:
@@ -118,30 +123,49 @@ class Sample:
     @classmethod
     def exact(cls, values: FloatArray) -> Sample:
         uniq, counts = value_table(np.asarray(values, dtype=np.float64))
-        return cls(uniq, uniq, counts, uniq)
+        return cls(uniq, uniq, counts, uniq, np.zeros(uniq.size))
 
     @classmethod
     def from_grid(cls, counts: IntArray) -> Sample:
         low, high, weights = _grid_support(np.asarray(counts, dtype=np.int64))
-        return cls(low, high, weights, (low + high) / 2.0)
+        # Uniform within a 1% bin: its spread is negligible but not zero.
+        return cls(low, high, weights, (low + high) / 2.0, (high - low) / math.sqrt(12.0))
 
     @classmethod
     def of(cls, values: FloatArray, edges: FloatArray | None = None) -> Sample:
         """Exact when there are few distinct values, else binned on ``edges`` (see :func:`shared_edges`).
 
-        The bootstrap costs O(B · bins): binning 10⁵ distinct values into 1,024
-        quantile bins keeps it in milliseconds, and moves a quantile by at most
-        one bin, 1/1,024 of the distribution's mass.
+        The bootstrap costs O(B · bins): binning 10⁵ distinct values into about
+        1,024 quantile bins keeps it in milliseconds. A value repeated often
+        (the zeros of a revenue column) keeps a bin of its own, so a quantile
+        never interpolates across a point mass; elsewhere it moves by at most
+        one bin, about 1/1,024 of the mass. Means keep their within-bin variance.
         """
         values = np.asarray(values, dtype=np.float64)
         values = values[np.isfinite(values)]
-        if edges is None or np.unique(values).size <= MAX_EXACT_VALUES:
+        uniq, counts = np.unique(values, return_counts=True)
+        if edges is None or uniq.size <= MAX_EXACT_VALUES:
             return cls.exact(values)
-        index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
-        counts = np.bincount(index, minlength=edges.size - 1).astype(np.int64)
-        sums = np.bincount(index, weights=values, minlength=edges.size - 1)
-        used = counts > 0
-        return cls(edges[:-1][used], edges[1:][used], counts[used], sums[used] / counts[used])
+        heavy = counts >= max(2, values.size // MAX_EXACT_VALUES)
+        rest = values[~np.isin(values, uniq[heavy])]
+        index = np.clip(np.searchsorted(edges, rest, side="right") - 1, 0, edges.size - 2)
+        bins = edges.size - 1
+        count = np.bincount(index, minlength=bins).astype(np.int64)
+        sums = np.bincount(index, weights=rest, minlength=bins)
+        squares = np.bincount(index, weights=rest * rest, minlength=bins)
+        used = count > 0
+        centre = sums[used] / count[used]
+        spread = np.sqrt(np.maximum(squares[used] / count[used] - centre * centre, 0.0))
+        low = np.concatenate([uniq[heavy], edges[:-1][used]])
+        high = np.concatenate([uniq[heavy], edges[1:][used]])
+        order = np.lexsort((high, low))
+        return cls(
+            low[order],
+            high[order],
+            np.concatenate([counts[heavy], count[used]])[order].astype(np.int64),
+            np.concatenate([uniq[heavy], centre])[order],
+            np.concatenate([np.zeros(int(heavy.sum())), spread])[order],
+        )
 
     def quantile(self, q: float) -> float:
         return float(_quantiles(self.low, self.high, self.counts[None, :].astype(np.float64), q)[0])
@@ -152,6 +176,18 @@ class Sample:
     def resample(self, rng: np.random.Generator, k: int) -> FloatArray:
         """``k`` bootstrap tables: multinomial counts over the bins, each summing to ``n``."""
         return rng.multinomial(self.n, self.counts / self.n, size=k).astype(np.float64)
+
+    def resampled_means(self, rng: np.random.Generator, tables: FloatArray) -> FloatArray:
+        """Means of bootstrap ``tables``; a bin drawn c times adds c values of its own spread.
+
+        The sum of c draws from a bin is c·centre plus noise of variance c·spread²
+        (normal by the CLT within the bin); for exact values the noise is zero and
+        this is the row bootstrap itself.
+        """
+        totals = tables @ self.centre
+        if np.any(self.spread > 0):
+            totals = totals + (np.sqrt(tables) * self.spread * rng.standard_normal(tables.shape)).sum(axis=1)
+        return np.asarray(totals / self.n, dtype=np.float64)
 
 
 def shared_edges(*samples: FloatArray, bins: int = MAX_EXACT_VALUES) -> FloatArray:
@@ -236,13 +272,13 @@ def statistic_difference(
     if treated.n < 2 or control.n < 2:
         raise Unmeasurable(f"{metric}: each arm needs at least 2 values (got {treated.n} and {control.n})")
 
-    def value(sample: Sample, tables: FloatArray) -> FloatArray:
+    def value(sample: Sample, tables: FloatArray, gen: np.random.Generator) -> FloatArray:
         if statistic is None:
-            return np.asarray(tables @ sample.centre / sample.n, dtype=np.float64)
+            return sample.resampled_means(gen, tables)
         return _quantiles(sample.low, sample.high, tables, statistic)
 
     def draw(gen: np.random.Generator, k: int) -> FloatArray:
-        return value(treated, treated.resample(gen, k)) - value(control, control.resample(gen, k))
+        return value(treated, treated.resample(gen, k), gen) - value(control, control.resample(gen, k), gen)
 
     replicates = draw_replicates(draw, rng, n_boot, confidence, boundaries)
     point_t = treated.mean() if statistic is None else treated.quantile(statistic)
@@ -279,7 +315,7 @@ def statistic_estimate(
     def draw(gen: np.random.Generator, k: int) -> FloatArray:
         tables = sample.resample(gen, k)
         if statistic is None:
-            return np.asarray(tables @ sample.centre / sample.n, dtype=np.float64)
+            return sample.resampled_means(gen, tables)
         return _quantiles(sample.low, sample.high, tables, statistic)
 
     replicates = draw_replicates(draw, rng, n_boot, confidence)

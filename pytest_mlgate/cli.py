@@ -214,7 +214,6 @@ def _config_path(given: Path | None) -> Path:
 def _cmd_gate(args: argparse.Namespace) -> int:
     from .config import load_config
     from .gate import run_gate
-    from .report.markdown import render
     from .report.table import plain, rows
 
     overrides: dict[str, Any] = {}
@@ -228,13 +227,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     path = args.report or config.report_path
     _remove_stale(path)
     report = run_gate(config, golden_mode=args.update_golden or "never", force_update=args.force_update)
-    report.write(path)
-    if args.markdown:
-        _write_text(args.markdown, render(report.to_dict()))
-    if args.html:
-        from .report.html import render as render_html
-
-        _write_text(args.html, render_html(report.to_dict()))
+    _write_report(report, path, args)
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"decision: {report.summary}")
@@ -382,6 +375,19 @@ def _cmd_history(args: argparse.Namespace) -> int:
         )
     print(plain(version_rows, version_head))
     return EXIT_OK
+
+
+def _write_report(report: Any, path: Path, args: argparse.Namespace) -> None:
+    """The JSON report, and the Markdown and HTML renderings the flags ask for."""
+    report.write(path)
+    if args.markdown:
+        from .report.markdown import render
+
+        _write_text(args.markdown, render(report.to_dict()))
+    if args.html:
+        from .report.html import render as render_html
+
+        _write_text(args.html, render_html(report.to_dict()))
 
 
 def _remove_stale(path: Path) -> None:
@@ -610,9 +616,10 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
     from .live import run_analysis
     from .live.config import load_live_config
-    from .report.markdown import render
     from .report.table import plain, rows
 
+    if args.report:
+        _remove_stale(args.report)  # even if the config turns out to be broken
     path = args.config or Path("mlgate-live.yaml")
     if args.config is None and not path.is_file():
         raise ConfigError("no mlgate-live.yaml here; pass --config PATH (see `mlgate schema live`)")
@@ -629,13 +636,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
         k: getattr(args, k) for k in ("since", "until", "days", "now") if getattr(args, k, None) is not None
     }
     report = run_analysis(args.command, config, **options)
-    report.write(report_path)
-    if args.markdown:
-        _write_text(args.markdown, render(report.to_dict()))
-    if args.html:
-        from .report.html import render as render_html
-
-        _write_text(args.html, render_html(report.to_dict()))
+    _write_report(report, report_path, args)
     print(f"mlgate {__version__} {args.command}  seed={config.seed}  log={config.logs.path}")
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"verdict: {report.summary}")

@@ -193,7 +193,8 @@ class LogReader:
             raise DataError(f"{self._where('timestamp', row)}: the timestamp is empty")
         try:
             if pd.api.types.is_datetime64_any_dtype(series):
-                parsed = pd.to_datetime(series, utc=True)
+                aware = getattr(series.dt, "tz", None) is not None
+                parsed = series.dt.tz_convert("UTC") if aware else series.dt.tz_localize("UTC")
             elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
                 nanos = np.asarray(series, dtype=np.float64) * _UNITS[self.spec.timestamp_unit]
                 if np.abs(nanos).max() >= 2.0**62:  # beyond the year 2116: the wrong unit, not a date
@@ -240,7 +241,7 @@ class LogReader:
 
     def _ids(self, ours: str, series: pd.Series, offset: int) -> pd.Series:
         text = identifiers(series)
-        empty = (series.isna() | (text.str.strip() == "")).to_numpy()
+        empty = series.isna().to_numpy() | (text.to_numpy() == "")
         if empty.any():
             i = int(np.argmax(empty))
             what = "request id" if ours == "request_id" else "unit"
@@ -311,7 +312,8 @@ class LogReader:
     def _remember_ids(self, frame: pd.DataFrame) -> None:
         import pandas as pd
 
-        ids = pd.util.hash_pandas_object(frame["request_id"], index=False).to_numpy()
+        # Ids are (nearly) unique: factorizing them first, pandas' default, only costs time.
+        ids = pd.util.hash_pandas_object(frame["request_id"], index=False, categorize=False).to_numpy()
         if self.unique_per == "arm":
             arms = pd.util.hash_pandas_object(frame["arm"], index=False).to_numpy()
             ids = ids ^ (arms * np.uint64(0x9E3779B97F4A7C15))
@@ -331,7 +333,7 @@ class LogReader:
         examples: list[str] = []
         for frame in self._reread():
             ids = identifiers(frame["request_id"])
-            key = pd.util.hash_pandas_object(ids, index=False).to_numpy()
+            key = pd.util.hash_pandas_object(ids, index=False, categorize=False).to_numpy()
             if self.unique_per == "arm":
                 key = key ^ (
                     pd.util.hash_pandas_object(frame["arm"], index=False).to_numpy()

@@ -287,18 +287,25 @@ def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -
 def _comparison_check(
     metric: MetricConfig, c: Comparison, d: MetricDecision, config: GateConfig
 ) -> CheckResult:
+    return comparison_result(f"compare:{metric.name}", c, d, metric.margin, metric.gain)
+
+
+def comparison_result(
+    check_id: str, c: Comparison, d: MetricDecision, margin: float, gain: float
+) -> CheckResult:
+    """A paired comparison and its decision as a check (the gate's, and the shadow analysis')."""
     return CheckResult(
-        id=f"compare:{metric.name}",
+        id=check_id,
         kind="comparison",
         status=_STATUS_OF[d.verdict],
-        metric=metric.name,
+        metric=c.metric,
         message=f"{d.verdict.value.upper()}: {d.reason}",
         value=c.candidate,
         baseline=c.baseline,
         delta=c.delta,
         ci=c.ci,
         n=c.n,
-        threshold={"margin": metric.margin, "gain": metric.gain},
+        threshold={"margin": margin, "gain": gain},
         verdict=d.verdict.value,
         method=c.method,
         pvalue=c.pvalue,
@@ -347,8 +354,8 @@ def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any,
     return load_callable(metric.callable, f"metrics.{metric.name}.callable", base)
 
 
-def _git_sha(config: GateConfig) -> str | None:
-    cwd = config.source.parent if config.source else None
+def git_sha(cwd: Any) -> str | None:
+    """The commit checked out in ``cwd``, or None outside a git repository."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
@@ -358,10 +365,21 @@ def _git_sha(config: GateConfig) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
+def versions() -> dict[str, str]:
+    """The versions a report records, so that a figure can be reproduced."""
     import pandas
     import scipy
 
+    return {
+        "mlgate": __version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pandas.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
     return {
         "candidate": data.candidate.identity if data.candidate is not None else None,
         "baseline": data.baseline.identity if data.baseline is not None else data.missing_baseline,
@@ -378,13 +396,7 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
         },
         "task": config.task,
         "classes": list(data.classes),
-        "git_sha": _git_sha(config),
+        "git_sha": git_sha(config.source.parent if config.source else None),
         "seed": config.seed,
-        "versions": {
-            "mlgate": __version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pandas": pandas.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": versions(),
     }

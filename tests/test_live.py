@@ -316,10 +316,14 @@ def test_timestamps_out_of_order_or_unparseable_name_the_row(
 
 
 def test_out_of_order_is_allowed_when_the_config_says_so(tmp_path: Path) -> None:
-    log = make_logs.canary(n=3000).sample(frac=1.0, random_state=0)
+    log = make_logs.canary(n=3000)
+    in_order = run_analysis("canary", load_live_config(live_config(tmp_path, CANARY, log)))
     text = CANARY.replace("path: log.csv,", "path: log.csv, order: any,")
-    report = run_analysis("canary", load_live_config(live_config(tmp_path, text, log)))
-    assert report.verdict in ("promote", "continue", "rollback")
+    shuffled = log.sample(frac=1.0, random_state=0)
+    report = run_analysis("canary", load_live_config(live_config(tmp_path, text, shuffled)))
+    # The same requests in another order: the same sums, so the same figures and verdict.
+    assert [c.to_dict() for c in report.checks] == [c.to_dict() for c in in_order.checks]
+    assert report.verdict == in_order.verdict == "rollback"
 
 
 def test_duplicate_request_ids_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -588,3 +592,35 @@ def test_a_shadow_that_logs_only_scores_is_judged_on_them(
 def test_configs_that_would_mislead_are_refused(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_live_config(live_config(tmp_path, text))
+
+
+def test_a_regression_shadow_is_judged_on_its_differences_only_against_a_limit(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    n = 2000
+    value = rng.normal(100, 10, n)
+    stamps = make_logs._stamps(rng, n, 6)
+    rows = [
+        pd.DataFrame(
+            {
+                "timestamp": stamps,
+                "model_version": arm,
+                "request_id": [f"q{i}" for i in range(n)],
+                "prediction": v,
+            }
+        )
+        for arm, v in (("1", value), ("2", value + rng.normal(0, 0.5, n)))
+    ]
+    log = pd.concat(rows).sort_values("timestamp", kind="stable")
+    text = "logs: {path: log.csv, columns: {arm: model_version}}\nshadow: {production: 1, shadow: 2, task: regression}\n"
+    report = run_analysis("shadow", load_live_config(live_config(tmp_path, text, log)))
+    difference = report.checks[1]
+    assert (
+        difference.status == "inconclusive" and "set `shadow.max_mean_abs_difference`" in difference.message
+    )
+    assert report.verdict == "keep"  # nothing said how far apart is too far: never a silent pass
+    limited = text.replace("task: regression}", "task: regression, max_mean_abs_difference: 1.0}")
+    report = run_analysis("shadow", load_live_config(live_config(tmp_path, limited, log)))
+    assert report.checks[1].status == "pass" and report.checks[1].ci.high < 1.0  # mean |N(0, 0.5)| ≈ 0.4
+    strict = text.replace("task: regression}", "task: regression, max_mean_abs_difference: 0.1}")
+    report = run_analysis("shadow", load_live_config(live_config(tmp_path, strict, log)))
+    assert report.checks[1].status == "fail" and report.verdict == "reject"

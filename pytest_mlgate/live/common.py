@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import platform
-import subprocess
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from .. import __version__
+from ..gate import git_sha, versions
 from ..io.tables import file_sha256
 from ..results import CheckResult, Decision, GateReport, Status
 from ..stats.decision import MIN_ROWS
-from ..stats.result import Comparison, Interval
+from ..stats.result import Comparison
 from .config import LiveConfig
 
 VERDICT_DECISION: dict[str, Decision] = {
@@ -60,15 +56,6 @@ def judge_degradation(c: Comparison, allowed: float) -> tuple[Status, str]:
     )
 
 
-def judge_limit(ci: Interval, low: float | None, high: float | None) -> Status:
-    """Absolute limits: pass when the whole interval is inside, fail when it is wholly outside."""
-    if (low is not None and ci.high < low) or (high is not None and ci.low > high):
-        return "fail"
-    if (low is None or ci.low >= low) and (high is None or ci.high <= high):
-        return "pass"
-    return "inconclusive"
-
-
 def comparison_check(
     check_id: str, c: Comparison, status: Status, message: str, allowed: float, **extra: Any
 ) -> CheckResult:
@@ -98,16 +85,6 @@ def error_check(check_id: str, kind: Any, metric: str, message: str) -> CheckRes
     return CheckResult(id=check_id, kind=kind, status="error", metric=metric, message=message)
 
 
-def git_sha(cwd: Any) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
-
-
 def arm_identity(role: str, arm: str) -> dict[str, Any]:
     return {"role": role, "name": f"arm {arm}", "kind": "arm", "path": None, "sha256": None, "version": arm}
 
@@ -126,9 +103,6 @@ def build_report(
     window: Mapping[str, Any],
     details: Mapping[str, Any] | None = None,
 ) -> GateReport:
-    import pandas
-    import scipy
-
     provenance = {
         "candidate": arm_identity("candidate", candidate),
         "baseline": None if baseline is None else arm_identity("baseline", baseline),
@@ -142,13 +116,7 @@ def build_report(
         "config": {"path": str(config.source), "sha256": config.sha256},
         "git_sha": git_sha(config.source.parent),
         "seed": config.seed,
-        "versions": {
-            "mlgate": __version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pandas": pandas.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": versions(),
     }
     return GateReport(
         decision=VERDICT_DECISION[verdict],

@@ -182,6 +182,11 @@ SCHEMA: dict[str, Key] = {
                 maximum=1,
                 default=0.01,
             ),
+            "max_mean_abs_difference": Key(
+                "number",
+                "Regression: largest allowed mean |shadow − production| (on the interval).",
+                minimum=0,
+            ),
             "top": Key("integer", "How many most-disagreeing requests to list.", minimum=1, default=10),
             "mode": Key(
                 "string",
@@ -388,6 +393,7 @@ class ShadowConfig:
     min_agreement: float = 0.95
     max_unmatched: float = 0.01
     top: int = 10
+    max_mean_abs_difference: float | None = None
     mode: str = "non-inferiority"
     metrics: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """Metric -> (margin, gain)."""
@@ -659,6 +665,7 @@ def _shadow(
         min_agreement=float(raw.get("min_agreement", 0.95)),
         max_unmatched=float(raw.get("max_unmatched", 0.01)),
         top=int(raw.get("top", 10)),
+        max_mean_abs_difference=raw.get("max_mean_abs_difference"),
         mode=raw.get("mode", "non-inferiority"),
         metrics=metrics,
     )

@@ -76,8 +76,6 @@ class LogReader:
     def chunks(self) -> Iterator[pd.DataFrame]:
         previous_last = None
         for raw in self._raw_chunks():
-            if self.rows_read == 0:
-                self._check_columns(list(raw.columns))
             frame = self._convert(raw, self.rows_read)
             stamps = frame["timestamp"]
             if self.spec.order == "strict" and len(frame):
@@ -131,7 +129,9 @@ class LogReader:
                 # chunk's keys are the log's columns, and a later chunk without one reads as empty.
                 keys: list[str] | None = None
                 for chunk in pd.read_json(path, lines=True, chunksize=rows, dtype=False, convert_dates=False):
-                    keys = list(chunk.columns) if keys is None else keys
+                    if keys is None:
+                        keys = list(chunk.columns)
+                        self._check_columns(keys)
                     yield chunk.reindex(columns=keys)
             else:
                 header = pd.read_csv(path, nrows=0).columns
@@ -354,8 +354,6 @@ class LogReader:
     def _reread(self) -> Iterator[pd.DataFrame]:
         again = LogReader(self.spec, self.needed, self.optional, None, self.unique_per)
         for raw in again._raw_chunks():
-            if again.rows_read == 0:
-                again._check_columns(list(raw.columns))
             frame = raw.rename(columns={self.spec.column(c): c for c in again.present})
             frame.index = range(again.rows_read, again.rows_read + len(frame))
             if "arm" in frame:

@@ -23,11 +23,11 @@ from scipy import stats as sps
 from ..config import DriftConfig
 from ..errors import DataError
 from ..results import CheckResult, GateReport
-from ..stats.decision import MIN_ROWS
-from ..stats.result import Interval, Unmeasurable
+from ..stats.decision import MIN_ROWS, judge_interval
+from ..stats.result import Interval
 from ..stats.rng import stream
 from ..stats.twosample import Sample, shared_edges, statistic_estimate, wilson
-from .common import build_report, judge_limit, window_text
+from .common import build_report, window_text
 from .config import Limit, LiveConfig, MonitorConfig
 from .logs import LogReader, labels_equal, parse_instant
 
@@ -114,7 +114,7 @@ def _limit_check(
     unit: str = "",
     details: dict[str, Any] | None = None,
 ) -> CheckResult:
-    status = judge_limit(ci, limit.min, limit.max)
+    status = judge_interval(ci, limit.min, limit.max)
     bound = " and ".join(
         f"{op} {v:.4g}{unit}" for op, v in ((">=", limit.min), ("<=", limit.max)) if v is not None
     )
@@ -138,6 +138,28 @@ def _limit_check(
     )
 
 
+def _unmeasured(
+    check_id: str,
+    kind: Any,
+    metric: str,
+    message: str,
+    n: int,
+    limit: Limit,
+    details: dict[str, Any] | None = None,
+) -> CheckResult:
+    """Too little data to judge: inconclusive, never a pass."""
+    return CheckResult(
+        id=check_id,
+        kind=kind,
+        status="inconclusive",
+        metric=metric,
+        message=message,
+        n=n,
+        threshold={"min": limit.min, "max": limit.max},
+        details=details or {},
+    )
+
+
 def _quality(config: LiveConfig, cfg: MonitorConfig, window: Any) -> CheckResult:
     import pandas as pd
 
@@ -153,15 +175,14 @@ def _quality(config: LiveConfig, cfg: MonitorConfig, window: Any) -> CheckResult
     n, total = int(known.sum()), len(window)
     coverage = {"labelled": n, "rows": total, "coverage": n / total}
     if n < max(cfg.min_labels, 2):
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="inconclusive",
-            metric=metric,
-            message=f"waiting for labels: {n:,} of {total:,} rows ({n / total:.1%}) have one; {cfg.min_labels:,} are needed",
-            n=n,
-            threshold={"min": cfg.quality.min, "max": cfg.quality.max},
-            details=coverage,
+        return _unmeasured(
+            check_id,
+            "threshold",
+            metric,
+            f"waiting for labels: {n:,} of {total:,} rows ({n / total:.1%}) have one; {cfg.min_labels:,} are needed",
+            n,
+            cfg.quality,
+            coverage,
         )
     labels, predictions = window["label"][known], window["prediction"][known]
     if metric == "accuracy":
@@ -265,37 +286,18 @@ def _operational(config: LiveConfig, cfg: MonitorConfig, window: Any, hours: flo
             values = window["latency_ms"].to_numpy(np.float64)
             present = values[np.isfinite(values)]
             if present.size < MIN_ROWS:
-                out.append(
-                    CheckResult(
-                        id=check_id,
-                        kind="operational",
-                        status="inconclusive",
-                        metric=name,
-                        message=f"only {present.size} latencies logged in the window; at least {MIN_ROWS} are needed",
-                        n=int(present.size),
-                        threshold={"min": limit.min, "max": limit.max},
-                    )
+                message = (
+                    f"only {present.size} latencies logged in the window; at least {MIN_ROWS} are needed"
                 )
+                out.append(_unmeasured(check_id, "operational", name, message, int(present.size), limit))
                 continue
-            try:
-                value, ci, _ = statistic_estimate(
-                    Sample.of(present, shared_edges(present)),
-                    statistic=q,
-                    rng=stream(config.seed, check_id),
-                    confidence=config.confidence,
-                    n_boot=config.n_boot,
-                )
-            except Unmeasurable as exc:
-                out.append(
-                    CheckResult(
-                        id=check_id,
-                        kind="operational",
-                        status="inconclusive",
-                        metric=name,
-                        message=f"not measurable: {exc}",
-                    )
-                )
-                continue
+            value, ci, _ = statistic_estimate(
+                Sample.of(present, shared_edges(present)),
+                statistic=q,
+                rng=stream(config.seed, check_id),
+                confidence=config.confidence,
+                n_boot=config.n_boot,
+            )
             out.append(
                 _limit_check(
                     check_id,
@@ -326,15 +328,8 @@ def _kpi(config: LiveConfig, name: str, column: str, kind: str, limit: Limit, wi
         )
     present = values.dropna().to_numpy(np.float64)
     if present.size < MIN_ROWS:
-        return CheckResult(
-            id=check_id,
-            kind="threshold",
-            status="inconclusive",
-            metric=name,
-            message=f"only {present.size} values; at least {MIN_ROWS} are needed",
-            n=int(present.size),
-            threshold={"min": limit.min, "max": limit.max},
-        )
+        message = f"only {present.size} values; at least {MIN_ROWS} are needed"
+        return _unmeasured(check_id, "threshold", name, message, int(present.size), limit)
     if kind == "proportion":
         if not np.isin(present, (0.0, 1.0)).all():
             raise DataError(

@@ -9,22 +9,22 @@ has arrived, the gate core's paired comparison of each configured metric.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ..gate import comparison_result
 from ..results import CheckResult, GateReport, Status
-from ..stats.decision import MIN_ROWS, decide
+from ..stats.decision import MIN_ROWS, decide, judge_interval
 from ..stats.paired import compare
 from ..stats.result import Unmeasurable
 from ..stats.rng import stream
 from ..stats.twosample import wilson
-from .common import build_report, judge_limit, window_text
+from .common import build_report, window_text
 from .config import LiveConfig, ShadowConfig
 from .logs import LogReader, labels_equal
-
-_STATUS = {"promote": "pass", "keep": "inconclusive", "reject": "fail"}
 
 
 def analyse(config: LiveConfig) -> GateReport:
@@ -168,20 +168,10 @@ def _agreement_check(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> Chec
     details["top_disagreements"] = top
     n = len(joined)
     if cfg.task == "regression":
-        return CheckResult(
-            id="shadow:agreement",
-            kind="threshold",
-            status="pass",
-            metric="mean_abs_difference",
-            message=f"mean |shadow − production| {details['prediction_difference']['mean_abs']:.4g} over {n:,} requests "
-            "(regression: no label agreement to judge; the largest differences are listed)",
-            value=details["prediction_difference"]["mean_abs"],
-            n=n,
-            details=details,
-        )
+        return _difference_check(config, cfg, gap, details)
     agreed = int(n - disagree.sum())
     ci = wilson(agreed, n, config.confidence)
-    status: Status = judge_limit(ci, cfg.min_agreement, None) if n >= MIN_ROWS else "inconclusive"
+    status: Status = judge_interval(ci, cfg.min_agreement, None) if n >= MIN_ROWS else "inconclusive"
     named = ", ".join(e["request_id"] for e in top[:5])
     message = (
         f"{int(disagree.sum()):,} of {n:,} requests ({disagree.mean():.2%}) get a different label; "
@@ -203,6 +193,47 @@ def _agreement_check(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> Chec
         higher_is_better=True,
         details={**details, "disagreements": int(disagree.sum())},
     )
+
+
+def _difference_check(
+    config: LiveConfig, cfg: ShadowConfig, gap: Any, details: dict[str, Any]
+) -> CheckResult:
+    """Regression: the mean |shadow − production| with a t-interval, against ``max_mean_abs_difference``."""
+    import math
+
+    from scipy import stats as sps
+
+    from ..stats.result import Interval
+
+    finite = gap[np.isfinite(gap)]
+    n = int(finite.size)
+    mean = float(finite.mean()) if n else float("nan")
+    limit = cfg.max_mean_abs_difference
+    base = CheckResult(
+        id="shadow:agreement",
+        kind="threshold",
+        status="inconclusive",
+        metric="mean_abs_difference",
+        message="",
+        value=mean,
+        n=n,
+        threshold={"max": limit},
+        details=details,
+    )
+    if limit is None:
+        message = (
+            f"mean |shadow − production| {mean:.4g} over {n:,} requests, not judged: "
+            "set `shadow.max_mean_abs_difference` to say how far apart the two may be"
+        )
+        return replace(base, message=message)
+    if n < MIN_ROWS:
+        return replace(base, message=f"only {n} paired predictions; at least {MIN_ROWS} are needed")
+    half = float(sps.t.ppf(0.5 + config.confidence / 2.0, n - 1)) * float(finite.std(ddof=1)) / math.sqrt(n)
+    ci = Interval(mean - half, mean + half)
+    status = judge_interval(ci, None, limit)
+    verb = {"pass": "within", "fail": "beyond", "inconclusive": "not shown within"}[status]
+    message = f"mean |shadow − production| {mean:.4g} {ci} over {n:,} requests: {verb} the limit {limit:g}"
+    return replace(base, status=status, message=message, ci=ci, method="t")
 
 
 def _quality_checks(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> list[CheckResult]:
@@ -286,29 +317,8 @@ def _quality_checks(config: LiveConfig, cfg: ShadowConfig, joined: Any) -> list[
     decisions = decide(comparisons, margins, gains, cfg.mode)  # type: ignore[arg-type]
     out = []
     for c, d, margin, gain in zip(comparisons, decisions, margins, gains, strict=True):
-        out.append(
-            CheckResult(
-                id=f"shadow:{c.metric}",
-                kind="comparison",
-                status=_STATUS[d.verdict.value],  # type: ignore[arg-type]
-                metric=c.metric,
-                message=f"{d.verdict.value.upper()}: {d.reason} (on {c.n:,} labelled paired requests)",
-                value=c.candidate,
-                baseline=c.baseline,
-                delta=c.delta,
-                ci=c.ci,
-                n=c.n,
-                threshold={"margin": margin, "gain": gain},
-                verdict=d.verdict.value,
-                method=c.method,
-                pvalue=c.pvalue,
-                n_boot=c.n_boot,
-                higher_is_better=c.higher_is_better,
-                underpowered=d.underpowered,
-                n_needed=d.n_needed,
-                mde=d.mde,
-            )
-        )
+        check = comparison_result(f"shadow:{c.metric}", c, d, margin, gain)
+        out.append(replace(check, message=f"{check.message} (on {c.n:,} labelled paired requests)"))
     return out
 
 

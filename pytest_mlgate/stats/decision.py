@@ -20,7 +20,7 @@ from typing import Literal
 
 from scipy import stats as sps
 
-from .result import Comparison, Estimate
+from .result import Comparison, Estimate, Interval
 
 Mode = Literal["superiority", "non-inferiority"]
 FloorStatus = Literal["pass", "fail", "inconclusive"]
@@ -135,7 +135,12 @@ def holm(pvalues: Sequence[float], alpha: float) -> list[bool]:
 
 def judge_threshold(estimate: Estimate, minimum: float | None, maximum: float | None) -> FloorStatus:
     """Absolute limits on the interval: pass only when the whole interval is inside."""
-    low, high = estimate.ci
+    return judge_interval(estimate.ci, minimum, maximum)
+
+
+def judge_interval(ci: Interval, minimum: float | None, maximum: float | None) -> FloorStatus:
+    """Pass when the whole interval is within the limits, fail when it is wholly outside, else inconclusive."""
+    low, high = ci
     if (minimum is not None and high < minimum) or (maximum is not None and low > maximum):
         return "fail"
     if (minimum is None or low >= minimum) and (maximum is None or high <= maximum):

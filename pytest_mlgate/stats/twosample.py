@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -177,6 +178,17 @@ class Sample:
         """``k`` bootstrap tables: multinomial counts over the bins, each summing to ``n``."""
         return rng.multinomial(self.n, self.counts / self.n, size=k).astype(np.float64)
 
+    def statistic(self, q: float | None) -> float:
+        """The mean (``q=None``) or the ``q`` quantile."""
+        return self.mean() if q is None else self.quantile(q)
+
+    def replicates(self, rng: np.random.Generator, k: int, statistic: float | None) -> FloatArray:
+        """``k`` bootstrap replicates of :meth:`statistic`."""
+        tables = self.resample(rng, k)
+        if statistic is None:
+            return self.resampled_means(rng, tables)
+        return _quantiles(self.low, self.high, tables, statistic)
+
     def resampled_means(self, rng: np.random.Generator, tables: FloatArray) -> FloatArray:
         """Means of bootstrap ``tables``; a bin drawn c times adds c values of its own spread.
 
@@ -272,17 +284,11 @@ def statistic_difference(
     if treated.n < 2 or control.n < 2:
         raise Unmeasurable(f"{metric}: each arm needs at least 2 values (got {treated.n} and {control.n})")
 
-    def value(sample: Sample, tables: FloatArray, gen: np.random.Generator) -> FloatArray:
-        if statistic is None:
-            return sample.resampled_means(gen, tables)
-        return _quantiles(sample.low, sample.high, tables, statistic)
-
     def draw(gen: np.random.Generator, k: int) -> FloatArray:
-        return value(treated, treated.resample(gen, k), gen) - value(control, control.resample(gen, k), gen)
+        return treated.replicates(gen, k, statistic) - control.replicates(gen, k, statistic)
 
     replicates = draw_replicates(draw, rng, n_boot, confidence, boundaries)
-    point_t = treated.mean() if statistic is None else treated.quantile(statistic)
-    point_c = control.mean() if statistic is None else control.quantile(statistic)
+    point_t, point_c = treated.statistic(statistic), control.statistic(statistic)
     what = "mean" if statistic is None else f"q{statistic:g}"
     return Comparison(
         metric=metric,
@@ -312,15 +318,8 @@ def statistic_estimate(
     if sample.n < 2:
         raise Unmeasurable(f"at least 2 values are needed (got {sample.n})")
 
-    def draw(gen: np.random.Generator, k: int) -> FloatArray:
-        tables = sample.resample(gen, k)
-        if statistic is None:
-            return sample.resampled_means(gen, tables)
-        return _quantiles(sample.low, sample.high, tables, statistic)
-
-    replicates = draw_replicates(draw, rng, n_boot, confidence)
-    point = sample.mean() if statistic is None else sample.quantile(statistic)
-    return point, percentile_interval(replicates, confidence), int(replicates.size)
+    replicates = draw_replicates(partial(sample.replicates, statistic=statistic), rng, n_boot, confidence)
+    return sample.statistic(statistic), percentile_interval(replicates, confidence), int(replicates.size)
 
 
 @dataclass(frozen=True)

@@ -425,7 +425,9 @@ def _read_report(path: Path) -> dict[str, Any]:
         raise DataError(f"report file `{path}` is not an mlgate JSON report: {exc}") from None
     if str(version).split(".")[0] != "1":
         raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")
-    if data.get("decision") not in ("promote", "keep", "reject") or not isinstance(data.get("checks"), list):
+    if data.get("decision") not in ("promote", "keep", "reject", "pass") or not isinstance(
+        data.get("checks"), list
+    ):
         raise DataError(f"report file `{path}` is malformed: `decision` or `checks` is missing or invalid")
     return dict(data)
 

@@ -17,7 +17,7 @@ from .errors import ConfigError
 from .golden import UpdateMode
 from .io.callables import load_callable
 from .progress import Progress
-from .results import CheckResult, Decision, GateReport, Status
+from .results import MODEL_CHECK_KINDS, CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
 from .stats.paired import compare, compare_callable, estimate
@@ -343,6 +343,10 @@ def _decide(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision,
         return "keep", "not shown better or not measurable: " + ", ".join(others)
     warned = [c.id for c in checks if c.status == "warn"]
     note = f" ({len(warned)} warning(s): {', '.join(warned[:5])})" if warned else ""
+    if not any(c.kind in MODEL_CHECK_KINDS for c in checks):
+        # Passing data checks say nothing about a model: calling that "promote" would let a release
+        # job promote whatever it was pointed at.
+        return "pass", f"data checks only, no model was judged; all {len(checks)} checks pass{note}"
     if not has_baseline:
         return "promote", f"no baseline; every check passes on its interval{note}"
     return "promote", f"all {len(checks)} checks pass{note}"

@@ -15,10 +15,15 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
-Decision = Literal["promote", "keep", "reject"]
+Decision = Literal["promote", "keep", "reject", "pass"]
+"""``pass`` is a gate that judged no model (data checks only): there is nothing to promote."""
+MODEL_CHECK_KINDS = frozenset(
+    {"comparison", "threshold", "fairness", "regression", "operational", "properties"}
+)
+"""Check kinds that judge a model; a gate with none of them can pass but never promote."""
 FAILING_STATUSES = ("fail", "error")
 
 __all__ = ["SCHEMA_VERSION", "CheckResult", "GateReport", "Interval"]

@@ -192,7 +192,9 @@ class GateSession:
         from .report.table import plain, rows
 
         tr.write_line(plain(rows([c.to_dict() for c in self._report.checks])))
-        colour = {"promote": "green", "keep": "yellow", "reject": "red"}[self._report.decision]
+        colour = {"promote": "green", "pass": "green", "keep": "yellow", "reject": "red"}[
+            self._report.decision
+        ]
         tr.write_line(f"decision: {self._report.summary}", **{colour: True, "bold": True})
         unseen = [
             c.id

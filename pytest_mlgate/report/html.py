@@ -23,7 +23,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .decision{display:inline-block;padding:.2rem .7rem;border-radius:.4rem;color:#fff;font-weight:600}
-.promote{background:#1a7f37}.keep{background:#6e7781}.reject{background:#cf222e}
+.promote,.decision.pass{background:#1a7f37}.keep{background:#6e7781}.reject{background:#cf222e}
 .s-pass{color:#1a7f37}.s-fail,.s-error{color:#cf222e;font-weight:600}.s-warn{color:#9a6700}
 .s-inconclusive{color:#6e7781}.note{color:#59636e}
 figure{margin:.8rem 0}svg{max-width:100%;height:auto}

@@ -3,11 +3,62 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 HEADERS = ("check", "status", "value", "baseline", "Δ", "interval", "n", "limit")
 """``value`` is the candidate's metric for comparisons, PSI for drift, the disparity for fairness."""
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def visible(text: str) -> str:
+    """``text`` with control, format and line-separator characters shown as ``\\n``, ``\\x1b``, ``\\u202e``.
+
+    A column name is data: a CR, an ANSI escape or a bidi override in it must not move
+    the cursor, start a line or reorder what a reviewer reads.
+    """
+    # ascii() spells them the way Python source would: \r, \x1b, \u202e, \U000e0001.
+    return "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+
+
+def _inert(ch: str) -> bool:
+    """Characters the runner trims, or that its culture-aware matching skips, before ``::`` or ``##[``."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn", "Me", "Zl", "Zp", "Zs")
+
+
+def term(value: Any) -> str:
+    """One value from the data or a report, made safe for one line of a CI log.
+
+    The Actions runner reads every stdout and stderr line for workflow commands: a line
+    that starts with ``::`` (after leading whitespace) or holds ``##[`` anywhere. So no
+    value may break the line, and ``[`` after ``#`` is shown as ``\\[``.
+    """
+    out: list[str] = []
+    solid = ""  # the last character the runner would not skip
+    for ch in visible(str(value)):
+        if ch == "[" and solid == "#":
+            out.append("\\")
+        out.append(ch)
+        if not _inert(ch):
+            solid = ch
+    return "".join(out)
+
+
+def guard_line(line: str) -> str:
+    """A line that would reach the runner as ``::command`` gets a visible ``\\`` in front."""
+    head = next((c for c in line if not _inert(c)), "")
+    return "\\" + line if head == ":" else line
+
+
+def safe_lines(text: Any) -> str:
+    """Text of several lines, some from the data, for a terminal or a CI log: no line is a command."""
+    return "\n".join(guard_line(term(line)) for line in _LINE_BREAK.split(str(text)))
 
 
 def fmt(x: Any) -> str:
@@ -98,11 +149,12 @@ def rows(checks: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
 
 
 def plain(table_rows: Sequence[Sequence[str]], headers: Sequence[str] = HEADERS) -> str:
+    table_rows = [[term(cell) for cell in r] for r in table_rows]
     widths = [
         max(len(h), *(len(r[i]) for r in table_rows)) if table_rows else len(h) for i, h in enumerate(headers)
     ]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+        return guard_line("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in table_rows)])

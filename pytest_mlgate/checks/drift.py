@@ -28,7 +28,14 @@ def reference_profile(path: Path) -> Profile:
     return build_profile(lambda: iter_table_chunks(path, what="drift reference"), source=str(path))
 
 
-def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[CheckResult]:
+def run_drift(
+    cfg: DriftConfig, current: pd.DataFrame, target: str, *, share_counts_warnings: bool = True
+) -> list[CheckResult]:
+    """Per-column drift and the ``drift:share`` check.
+
+    ``share_counts_warnings=False`` counts only failed columns in the share: a
+    monitor that watches two columns would otherwise retrain on one warning.
+    """
     reference = reference_profile(cfg.reference)
     wanted = list(cfg.columns) if cfg.columns else list(reference.columns)
     if cfg.prediction and cfg.prediction not in wanted:
@@ -69,7 +76,8 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
     for (name, prof, stats, extra), p_adj in zip(measured, adjusted, strict=True):
         status, why = _judge(cfg, stats, float(p_adj))
         # The share is about the model's inputs: label and prediction drift are reported on their own.
-        flagged += status in ("warn", "fail") and extra["role"] == "feature"
+        counted = ("warn", "fail") if share_counts_warnings else ("fail",)
+        flagged += status in counted and extra["role"] == "feature"
         checks.append(
             CheckResult(
                 id=f"drift:{name}",
@@ -111,7 +119,8 @@ def run_drift(cfg: DriftConfig, current: pd.DataFrame, target: str) -> list[Chec
         share_status = "error"
     noise = float(np.median([s.noise_floor for _, _, s, _ in measured])) if measured else None
     message = (
-        f"{flagged + errors} of {compared} columns drifted or could not be compared "
+        f"{flagged + errors} of {compared} columns {'drifted' if share_counts_warnings else 'failed drift'} "
+        "or could not be compared "
         f"(share {share:.2f}, limit {cfg.max_share:.2f}); PSI noise floor ≈ {noise:.4f}"
         if noise is not None
         else "no column could be compared"

@@ -293,6 +293,19 @@ SCHEMA: dict[str, Key] = {
             ),
             "psi_warn": Key("number", "PSI that warns.", minimum=0, default=0.1),
             "psi_fail": Key("number", "PSI that fails.", minimum=0, default=0.25),
+            "max_share": Key(
+                "number",
+                "Largest share of drifted input columns that passes `drift:share` (the gate's `drift.max_share`).",
+                minimum=0,
+                maximum=1,
+                default=0.3,
+            ),
+            "share_counts": Key(
+                "string",
+                "Which columns count in that share: fail (PSI >= psi_fail) or warn (warnings too).",
+                enum=("fail", "warn"),
+                default="fail",
+            ),
             "quality": Key(
                 "object",
                 "Quality on rows whose label has arrived.",
@@ -311,7 +324,9 @@ SCHEMA: dict[str, Key] = {
             "latency_p95": Key("object", "95th percentile latency, ms.", children=_LIMITS),
             "latency_p99": Key("object", "99th percentile latency, ms.", children=_LIMITS),
             "throughput": Key(
-                "object", "Requests per hour over the window (a count: no interval).", children=_LIMITS
+                "object",
+                "Requests per hour over the window, judged on its exact Poisson (Garwood) interval.",
+                children=_LIMITS,
             ),
             "kpis": Key(
                 "object",
@@ -444,6 +459,8 @@ class MonitorConfig:
     columns: tuple[str, ...] | None = None
     psi_warn: float = 0.1
     psi_fail: float = 0.25
+    max_share: float = 0.3
+    share_counts: str = "fail"
     quality_metric: str | None = None
     quality: Limit = Limit()
     min_labels: int = 100
@@ -779,6 +796,8 @@ def _monitor(
         columns=tuple(raw["columns"]) if "columns" in raw else None,
         psi_warn=float(raw.get("psi_warn", 0.1)),
         psi_fail=float(raw.get("psi_fail", 0.25)),
+        max_share=float(raw.get("max_share", 0.3)),
+        share_counts=raw.get("share_counts", "fail"),
         quality_metric=None if quality is None else quality["metric"],
         quality=Limit() if quality is None else _limit(quality, "monitor.quality", lines, where),
         min_labels=100 if quality is None else int(quality.get("min_labels", 100)),

@@ -230,9 +230,18 @@ def _drift(
             f"log `{config.logs.path}` has no column `{missing[0]}` (listed in `monitor.columns`)"
         )
     drift = DriftConfig(
-        reference=cfg.reference, columns=tuple(features), psi_warn=cfg.psi_warn, psi_fail=cfg.psi_fail
+        reference=cfg.reference,
+        columns=tuple(features),
+        psi_warn=cfg.psi_warn,
+        psi_fail=cfg.psi_fail,
+        max_share=cfg.max_share,
     )
-    return run_drift(drift, window[features], target=config.logs.column("label"))
+    return run_drift(
+        drift,
+        window[features],
+        target=config.logs.column("label"),
+        share_counts_warnings=cfg.share_counts == "warn",
+    )
 
 
 def _operational(config: LiveConfig, cfg: MonitorConfig, window: Any, hours: float) -> list[CheckResult]:

@@ -178,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except MlgateError as exc:
-        print(f"mlgate: {exc}", file=sys.stderr)
+        from .report.table import safe_lines
+
+        # Messages name columns and values from the data: no line of theirs may be a workflow command.
+        print(safe_lines(f"mlgate: {exc}"), file=sys.stderr)
         return (
             EXIT_USAGE
             if isinstance(exc, ConfigError)
@@ -189,8 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so without a wall of traceback
         if os.environ.get("MLGATE_DEBUG"):
             raise
+        from .report.table import safe_lines
+
         print(
-            f"mlgate: internal error: {type(exc).__name__}: {exc} (set MLGATE_DEBUG=1 for the traceback)",
+            safe_lines(
+                f"mlgate: internal error: {type(exc).__name__}: {exc} (set MLGATE_DEBUG=1 for the traceback)"
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -214,7 +221,7 @@ def _config_path(given: Path | None) -> Path:
 def _cmd_gate(args: argparse.Namespace) -> int:
     from .config import load_config
     from .gate import run_gate
-    from .report.table import plain, rows
+    from .report.table import plain, rows, term
 
     overrides: dict[str, Any] = {}
     if args.seed is not None:
@@ -230,8 +237,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     _write_report(report, path, args)
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
-    print(f"decision: {report.summary}")
-    print(f"report: {path}")
+    print(f"decision: {term(report.summary)}")
+    print(f"report: {term(path)}")
     if not args.no_log:
         from .registry.publish import publish
 
@@ -434,7 +441,7 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
     from .report.markdown import render
-    from .report.table import plain, rows
+    from .report.table import plain, rows, term
 
     try:
         if fmt == "markdown":
@@ -444,8 +451,11 @@ def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
 
             return render_html(data)
         if fmt == "text":
-            return plain(rows(data["checks"])) + f"\ndecision: {data.get('summary') or data['decision']}\n"
-        return json.dumps(data, indent=2) + "\n"
+            return (
+                plain(rows(data["checks"])) + f"\ndecision: {term(data.get('summary') or data['decision'])}\n"
+            )
+        # `##[` anywhere in a log line is a workflow command to the runner; \u005b is the same JSON.
+        return json.dumps(data, indent=2).replace("##[", "##\\u005b") + "\n"
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise DataError(
             f"report file `{path}` is malformed: {type(exc).__name__}: {exc} "
@@ -458,8 +468,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.output:
         _write_text(args.output, text)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(_html_for_log(text) if args.format == "html" else text)
     return EXIT_OK
+
+
+def _html_for_log(page: str) -> str:
+    """HTML bound for a CI log: a line from the data that reads as a workflow command gets entities."""
+    from .report.table import defuse_brackets, guard_line
+
+    # The runner also ends a line at a lone CR; in HTML text &#13; is the same character.
+    lines = defuse_brackets(page.replace("\r\n", "\n").replace("\r", "&#13;"), "&#91;").split("\n")
+    # Only inert characters (spaces, format marks) precede such a line's first colon.
+    return "\n".join(line.replace(":", "&#58;", 1) if guard_line(line) != line else line for line in lines)
 
 
 def _cmd_github(args: argparse.Namespace) -> int:
@@ -592,6 +612,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
     from .io.tables import iter_table_chunks
     from .profile import build_profile, infer_contract
+    from .report.table import term
 
     if args.chunk_rows < 1:
         raise ConfigError(f"`--chunk-rows`={args.chunk_rows} must be >= 1")
@@ -602,7 +623,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     )
     profile.write(args.output)
     kinds = ", ".join(f"{name} ({col.kind})" for name, col in profile.columns.items())
-    print(f"profiled {profile.rows:,} rows of {args.data}: {kinds}")
+    print(f"profiled {profile.rows:,} rows of {args.data}: {term(kinds)}")
     print(f"profile: {args.output}")
     if args.contract:
         contract = {"validation": infer_contract(profile)}
@@ -618,7 +639,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
     from .live import run_analysis
     from .live.config import load_live_config
-    from .report.table import plain, rows
+    from .report.table import plain, rows, term
 
     if args.report:
         _remove_stale(args.report)  # even if the config turns out to be broken
@@ -639,10 +660,10 @@ def _cmd_live(args: argparse.Namespace) -> int:
     }
     report = run_analysis(args.command, config, **options)
     _write_report(report, report_path, args)
-    print(f"mlgate {__version__} {args.command}  seed={config.seed}  log={config.logs.path}")
+    print(f"mlgate {__version__} {args.command}  seed={config.seed}  log={term(config.logs.path)}")
     print(plain(rows([c.to_dict() for c in report.checks])))
-    print(f"verdict: {report.summary}")
-    print(f"report: {report_path}")
+    print(f"verdict: {term(report.summary)}")
+    print(f"report: {term(report_path)}")
     return EXIT_FAILED if report.failed() else EXIT_OK
 
 

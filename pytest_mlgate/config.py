@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import ConfigError
+from .inputs import MAX_CONFIG_BYTES, MAX_DEPTH, load_yaml, read_text, too_deep
 
 CONFIG_NAMES = ("mlgate.yaml", "mlgate.yml")
 Task = Literal["binary", "multiclass", "regression"]
@@ -612,10 +613,7 @@ def read_mapping(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]
     """A YAML file (or ``[tool.mlgate]``) as (mapping, line of each key, where, sha256 of the text)."""
     if not path.is_file():
         raise ConfigError(f"config file `{path}` does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not valid UTF-8 text: {exc}") from None
+    text = read_text(path, limit=MAX_CONFIG_BYTES, what="config file")
     lines: dict[tuple[str, ...], int] = {}
     if path.suffix == ".toml":
         import tomllib
@@ -624,13 +622,14 @@ def read_mapping(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]
             raw = tomllib.loads(text).get("tool", {}).get("mlgate")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: arrays or tables are nested too deep") from None
         where = f"{path} [tool.mlgate]"
+        deep = too_deep(raw)
+        if deep is not None:
+            raise ConfigError(f"{where}: `{deep}` is nested more than {MAX_DEPTH} deep")
     else:
-        try:
-            raw = yaml.safe_load(text)
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raw, node = load_yaml(text, str(path))
         _collect_lines(node, (), lines, str(path))
         where = str(path)
     if not isinstance(raw, dict):
@@ -1003,14 +1002,8 @@ def _validation(
     merged: dict[str, Any] = {}
     if "contract" in raw:
         contract_path = resolve(raw["contract"])
-        try:
-            contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"`validation.contract`: file `{contract_path}` does not exist") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigError(
-                f"`validation.contract`: `{contract_path}` is not readable YAML: {exc}"
-            ) from None
+        text = read_text(contract_path, limit=MAX_CONFIG_BYTES, what="`validation.contract` file")
+        contract, _ = load_yaml(text, str(contract_path))
         if isinstance(contract, dict) and "validation" in contract:
             contract = contract["validation"]
         if not isinstance(contract, dict):

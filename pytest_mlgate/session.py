@@ -15,6 +15,7 @@ import pytest
 
 from .errors import MlgateWarning
 from .options import FAIL_ON_CHOICES, option
+from .report.table import safe_lines, term  # CI runners read these lines: data must not make commands
 
 SECTIONS = ("drift", "validation", "fairness", "regression", "operational", "properties")
 """Data-check sections: one test item each, covering all of the section's checks."""
@@ -184,7 +185,7 @@ class GateSession:
             f"seed={self.gate_config.seed}  mode={self.gate_config.mode}  fail-on={self.gate_config.fail_on}"
         )
         if self._error is not None:
-            tr.write_line(f"gate ERROR: {self._error}", red=True, bold=True)
+            tr.write_line(safe_lines(f"gate ERROR: {self._error}"), red=True, bold=True)
             return
         if self._report is None:
             tr.write_line("gate not run: all of its checks were deselected", yellow=True)
@@ -195,7 +196,7 @@ class GateSession:
         colour = {"promote": "green", "pass": "green", "keep": "yellow", "reject": "red"}[
             self._report.decision
         ]
-        tr.write_line(f"decision: {self._report.summary}", **{colour: True, "bold": True})
+        tr.write_line(f"decision: {term(self._report.summary)}", **{colour: True, "bold": True})
         unseen = [
             c.id
             for c in self._report.checks
@@ -203,20 +204,20 @@ class GateSession:
         ]
         if unseen:
             tr.write_line(
-                f"note: the decision counts checks whose test items were deselected: {', '.join(unseen)}",
+                f"note: the decision counts checks whose test items were deselected: {term(', '.join(unseen))}",
                 yellow=True,
             )
         if self._write_error is not None:
-            tr.write_line(f"report NOT written: {self._write_error}", red=True, bold=True)
+            tr.write_line(safe_lines(f"report NOT written: {self._write_error}"), red=True, bold=True)
         else:
             tr.write_line(f"report: {self.report_path()}")
             html = option(self.pytest_config, "mlgate_html")
             if html:
                 tr.write_line(f"html: {html}")
         if self._published:
-            tr.write_line(f"mlflow: {self._published}")
+            tr.write_line(f"mlflow: {term(self._published)}")
         if self._publish_error is not None:
-            tr.write_line(f"mlflow logging FAILED: {self._publish_error}", red=True, bold=True)
+            tr.write_line(safe_lines(f"mlflow logging FAILED: {self._publish_error}"), red=True, bold=True)
 
 
 class GateFile(pytest.File):
@@ -249,7 +250,9 @@ class GateItem(pytest.Item):
         open_checks = [c for c in checks if c.status != "pass"]
         if worst in ("fail", "error"):
             if fail_on == "never" and worst != "error":
-                pytest.xfail(f"{worst.upper()} (fail-on=never): " + "; ".join(c.message for c in open_checks))
+                pytest.xfail(
+                    term(f"{worst.upper()} (fail-on=never): " + "; ".join(c.message for c in open_checks))
+                )
             raise GateItemError(self._explain(open_checks))
         if worst == "inconclusive":
             if fail_on == "keep":
@@ -257,10 +260,12 @@ class GateItem(pytest.Item):
                     self._explain(open_checks) + "\n\nfail-on=keep makes an inconclusive check fail."
                 )
             pytest.skip(
-                "inconclusive: " + "; ".join(c.message for c in open_checks if c.status == "inconclusive")
+                term(
+                    "inconclusive: " + "; ".join(c.message for c in open_checks if c.status == "inconclusive")
+                )
             )
         for c in open_checks:
-            warnings.warn(MlgateWarning(f"{c.id}: {c.message}"), stacklevel=1)
+            warnings.warn(MlgateWarning(term(f"{c.id}: {c.message}")), stacklevel=1)
 
     def _record(self, checks: list[CheckResult]) -> None:
         if len(checks) == 1:
@@ -284,13 +289,13 @@ class GateItem(pytest.Item):
             lines += ["", f"Fix: raise n to ≈ {max(needed):,} or widen the margin."]
         elif any(c.status == "error" for c in checks):
             lines += ["", "Fix: the check could not be computed; a gate that cannot measure never passes."]
-        return "\n".join(lines)
+        return safe_lines("\n".join(lines))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from .errors import MlgateError
 
         if isinstance(excinfo.value, (GateItemError, MlgateError)):
-            return str(excinfo.value)
+            return safe_lines(excinfo.value)
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -39,12 +39,15 @@ def term(value: Any) -> str:
     that starts with ``::`` (after leading whitespace) or holds ``##[`` anywhere. So no
     value may break the line, and ``[`` after ``#`` is shown as ``\\[``.
     """
+    return defuse_brackets(visible(str(value)), "\\[")
+
+
+def defuse_brackets(text: str, bracket: str) -> str:
+    """``text`` with each ``[`` that follows a ``#`` (skipping what the runner skips) spelled ``bracket``."""
     out: list[str] = []
     solid = ""  # the last character the runner would not skip
-    for ch in visible(str(value)):
-        if ch == "[" and solid == "#":
-            out.append("\\")
-        out.append(ch)
+    for ch in text:
+        out.append(bracket if ch == "[" and solid == "#" else ch)
         if not _inert(ch):
             solid = ch
     return "".join(out)

@@ -11,6 +11,7 @@ from ..config import FairnessConfig
 from ..errors import DataError
 from ..io.callables import load_callable
 from ..results import CheckResult, Status
+from ..stats.decision import FloorStatus, judge_interval
 from ..stats.groups import Disparity, callable_disparity, disparities, group_cells
 from ..stats.rng import stream
 
@@ -133,47 +134,38 @@ def _judge(cfg: FairnessConfig, d: Disparity, with_baseline: bool) -> CheckResul
         low, high = d.difference_ci
         if cfg.max_difference is not None:
             limit = cfg.max_difference
-            if low > limit:
-                verdicts.append(
-                    ("fail", f"difference {d.difference:.3f} CI [{low:.3f}, {high:.3f}] is above {limit}")
+            verdicts.append(
+                _judged(
+                    judge_interval(d.difference_ci, None, limit),
+                    fail=f"difference {d.difference:.3f} CI [{low:.3f}, {high:.3f}] is above {limit}",
+                    ok=f"difference ≤ {limit} (upper bound {high:.3f})",
+                    unsure=f"difference CI [{low:.3f}, {high:.3f}] straddles {limit}",
                 )
-            elif high <= limit:
-                verdicts.append(("pass", f"difference ≤ {limit} (upper bound {high:.3f})"))
-            else:
-                verdicts.append(("inconclusive", f"difference CI [{low:.3f}, {high:.3f}] straddles {limit}"))
+            )
         min_ratio = cfg.min_ratio
         if cfg.four_fifths and d.metric == "selection_rate":
             min_ratio = max(min_ratio or 0.0, FOUR_FIFTHS)
         if min_ratio is not None:
             r_low, r_high = d.ratio_ci
-            if r_high < min_ratio:
-                verdicts.append(
-                    ("fail", f"ratio {d.ratio:.3f} CI [{r_low:.3f}, {r_high:.3f}] is below {min_ratio}")
+            verdicts.append(
+                _judged(
+                    judge_interval(d.ratio_ci, min_ratio, None),
+                    fail=f"ratio {d.ratio:.3f} CI [{r_low:.3f}, {r_high:.3f}] is below {min_ratio}",
+                    ok=f"ratio ≥ {min_ratio} (lower bound {r_low:.3f})",
+                    unsure=f"ratio CI [{r_low:.3f}, {r_high:.3f}] straddles {min_ratio}",
                 )
-            elif r_low >= min_ratio:
-                verdicts.append(("pass", f"ratio ≥ {min_ratio} (lower bound {r_low:.3f})"))
-            else:
-                verdicts.append(
-                    ("inconclusive", f"ratio CI [{r_low:.3f}, {r_high:.3f}] straddles {min_ratio}")
-                )
+            )
         if with_baseline and cfg.max_regression is not None and d.growth_ci is not None:
             g_low, g_high = d.growth_ci
             limit = cfg.max_regression
-            if g_low > limit:
-                verdicts.append(
-                    (
-                        "fail",
-                        f"disparity grew over the baseline's: growth CI [{g_low:.3f}, {g_high:.3f}] > {limit}",
-                    )
+            verdicts.append(
+                _judged(
+                    judge_interval(d.growth_ci, None, limit),
+                    fail=f"disparity grew over the baseline's: growth CI [{g_low:.3f}, {g_high:.3f}] > {limit}",
+                    ok=f"no disparity regression (growth upper bound {g_high:.3f} ≤ {limit})",
+                    unsure=f"disparity growth CI [{g_low:.3f}, {g_high:.3f}] straddles {limit}",
                 )
-            elif g_high <= limit:
-                verdicts.append(
-                    ("pass", f"no disparity regression (growth upper bound {g_high:.3f} ≤ {limit})")
-                )
-            else:
-                verdicts.append(
-                    ("inconclusive", f"disparity growth CI [{g_low:.3f}, {g_high:.3f}] straddles {limit}")
-                )
+            )
     order: dict[Status, int] = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
     status: Status = max((v[0] for v in verdicts), key=lambda s: order[s], default="inconclusive")
     if not verdicts:
@@ -205,6 +197,11 @@ def _judge(cfg: FairnessConfig, d: Disparity, with_baseline: bool) -> CheckResul
         method=d.method,
         details=_details(d),
     )
+
+
+def _judged(status: FloorStatus, *, fail: str, ok: str, unsure: str) -> tuple[Status, str]:
+    """The one interval judge's status with this limit's own wording."""
+    return status, {"fail": fail, "pass": ok, "inconclusive": unsure}[status]
 
 
 def _details(d: Disparity) -> dict[str, Any]:

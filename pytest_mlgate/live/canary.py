@@ -7,7 +7,13 @@ size plus 8 bytes a row for the duplicate-id check (16 while they are sorted).
 
 Each metric is judged on the interval of Δ = canary − control against its
 allowed degradation (``judge_degradation``): pass when the whole interval is
-within it, fail when the whole interval is beyond it. The verdict then follows
+within it, fail when the whole interval is beyond it. A proportion (error rate,
+accuracy) fails only when exact per-arm bounds confirm it too, so small counts
+cannot roll back more often than 1 − confidence. With ``sequential: mixture``
+(the default with steps) the intervals are always-valid confidence sequences
+and each step spends its share of alpha, so repeated looks (cron runs over the
+window since the canary started) and successive steps together keep the
+false-rollback rate of each metric within 1 − confidence. The verdict then follows
 Kayenta's shape: a failed critical metric rolls back at once; below the
 minimum data the canary continues; a weighted score of the passing metrics
 promotes at ``pass_score``; a failure with a score under ``marginal_score``
@@ -24,10 +30,19 @@ import numpy as np
 
 from ..errors import DataError
 from ..results import CheckResult, GateReport, Status
-from ..stats.decision import MIN_ROWS
-from ..stats.drift import compare_counts
-from ..stats.result import Unmeasurable
+from ..stats.bootstrap import percentile_interval
+from ..stats.decision import MIN_ROWS, judge_interval
+from ..stats.drift import SMOOTHING, compare_counts
+from ..stats.result import Comparison, Interval, Unmeasurable
 from ..stats.rng import stream
+from ..stats.sequential import (
+    beta_binomial_bound,
+    clopper_pearson,
+    effective_size,
+    mixture_confidence,
+    mixture_z,
+    split_alpha,
+)
 from ..stats.twosample import (
     GRID_BINS,
     Sample,
@@ -288,6 +303,41 @@ def _allowed(allowance: Allowance, control_value: float) -> float:
     )
 
 
+@dataclass(frozen=True)
+class Look:
+    """How one window's intervals are built: one look (fixed) or an always-valid sequence."""
+
+    alpha: float
+    """Two-sided error of this window's intervals: 1 − confidence, or its step's share of it."""
+    sequential: bool
+
+    @classmethod
+    def of(cls, config: LiveConfig, cfg: CanaryConfig) -> Look:
+        alpha = 1.0 - config.confidence
+        if cfg.sequential == "mixture":
+            return cls(split_alpha(alpha, max(1, len(cfg.steps))), True)
+        return cls(alpha, False)
+
+    def confidence(self, sizes: tuple[int, int], tuned_at: int) -> float:
+        """The fixed-sample confidence as wide as the mixture boundary at these arm sizes."""
+        if not self.sequential:
+            return 1.0 - self.alpha
+        # Tuned at the minimum data, both arms at it; depends on counts only, never on outcomes.
+        ratio = float(effective_size(*sizes)) / (tuned_at / 2.0)
+        return mixture_confidence(max(ratio, 1e-9), self.alpha)
+
+    def z(self, sizes: tuple[int, int], tuned_at: int) -> float:
+        ratio = float(effective_size(*sizes)) / (tuned_at / 2.0)
+        return float(mixture_z(max(ratio, 1e-9), self.alpha))
+
+    def describe(self, confidence: float) -> dict[str, Any]:
+        return {
+            "method": "mixture" if self.sequential else "fixed",
+            "alpha": self.alpha,
+            "confidence": confidence,
+        }
+
+
 def _metric_check(
     config: LiveConfig,
     cfg: CanaryConfig,
@@ -297,20 +347,25 @@ def _metric_check(
     canary: ArmTotals,
 ) -> CheckResult:
     metric = allowance.metric
+    look = Look.of(config, cfg)
     extra: dict[str, Any] = {"critical": allowance.critical, "weight": allowance.weight}
     if metric == "prediction_drift":
-        return _drift_check(check_id, allowance, control, canary)
+        return _drift_check(config, cfg, look, check_id, allowance, control, canary)
+    c: Comparison
     if metric == "error_rate":
+        sizes = (canary.requests, control.requests)
+        level = look.confidence(sizes, cfg.min_requests)
         c = proportion_difference(
             metric,
             (canary.errors, canary.requests),
             (control.errors, control.requests),
             higher_is_better=False,
-            confidence=config.confidence,
+            confidence=level,
         )
     elif metric.startswith("latency_p"):
         q = int(metric.removeprefix("latency_p")) / 100.0
-        if control.latency.sum() < 2 or canary.latency.sum() < 2:
+        sizes = (int(canary.latency.sum()), int(control.latency.sum()))
+        if min(sizes) < 2:
             raise Unmeasurable("fewer than 2 latencies logged in an arm")
         allowed_guess = _allowed(allowance, grid_quantile(control.latency, q))
         c = statistic_difference(
@@ -324,42 +379,132 @@ def _metric_check(
             n_boot=config.n_boot,
             boundaries=[allowed_guess],
         )
+        level = look.confidence(sizes, cfg.min_requests)
+        if look.sequential:
+            c = _normal_sequence(c, look.z(sizes, cfg.min_requests), level)
         extra["latency_missing"] = {"canary": canary.latency_missing, "control": control.latency_missing}
-    elif metric == "accuracy":
-        if min(canary.labelled, control.labelled) < cfg.min_labels:
+    else:  # accuracy, mae: on the labelled rows
+        sizes = (canary.labelled, control.labelled)
+        if min(sizes) < cfg.min_labels:
             raise Unmeasurable(
                 f"{canary.labelled:,} canary and {control.labelled:,} control rows have labels; "
                 f"{cfg.min_labels:,} per arm are needed"
             )
-        c = proportion_difference(
-            metric,
-            (canary.correct, canary.labelled),
-            (control.correct, control.labelled),
-            higher_is_better=True,
-            confidence=config.confidence,
-        )
-    else:  # mae
-        if min(canary.labelled, control.labelled) < cfg.min_labels:
-            raise Unmeasurable(
-                f"{canary.labelled:,} canary and {control.labelled:,} control rows have labels; "
-                f"{cfg.min_labels:,} per arm are needed"
+        level = look.confidence(sizes, cfg.min_labels)
+        if metric == "accuracy":
+            c = proportion_difference(
+                metric,
+                (canary.correct, canary.labelled),
+                (control.correct, control.labelled),
+                higher_is_better=True,
+                confidence=level,
             )
-        c = mean_difference(
-            metric,
-            (canary.labelled, *canary.abs_error),
-            (control.labelled, *control.abs_error),
-            higher_is_better=False,
-            confidence=config.confidence,
-        )
+        else:
+            c = mean_difference(
+                metric,
+                (canary.labelled, *canary.abs_error),
+                (control.labelled, *control.abs_error),
+                higher_is_better=False,
+                confidence=level,
+            )
     allowed = _allowed(allowance, c.baseline)
-    status, message = judge_degradation(c, allowed)
+    status, message = judge_degradation(c, allowed, sizes)
+    extra["sequential"] = look.describe(level)
+    if metric in ("error_rate", "accuracy"):
+        exact = _exact_check(look, allowance, canary, control)
+        extra["exact"] = exact
+        if status == "fail" and not exact["confirmed"]:
+            status = "inconclusive"
+            message = (
+                f"the interval of Δ {c.ci} lies beyond the allowed {allowed:.4g}, but the exact per-arm "
+                f"bounds ({exact['method']}: {exact['worse_arm']} ≥ {exact['worse_low']:.4g}, "
+                f"{exact['better_arm']} ≤ {exact['better_high']:.4g}) do not confirm it yet"
+            )
     if allowance.critical:
         message = f"[critical] {message}"
     return comparison_check(check_id, c, status, message, allowed, **extra)
 
 
-def _drift_check(check_id: str, allowance: Allowance, control: ArmTotals, canary: ArmTotals) -> CheckResult:
-    """PSI of the canary's scores on the control's deciles (snapped to the streaming grid), and χ²."""
+def _normal_sequence(c: Comparison, z: float, level: float) -> Comparison:
+    """A bootstrap comparison's interval replaced by the normal-mixture sequence Δ̂ ± z·sd(replicates).
+
+    The percentile interval cannot be read this far into the tails from a few
+    thousand replicates; their standard deviation can.
+    """
+    from dataclasses import replace
+
+    assert c.replicates is not None
+    half = z * float(np.std(c.replicates, ddof=1))
+    return replace(
+        c,
+        ci=Interval(c.delta - half, c.delta + half),
+        confidence=level,
+        method=f"{c.method}; normal-mixture sequence",
+    )
+
+
+def _exact_check(look: Look, allowance: Allowance, canary: ArmTotals, control: ArmTotals) -> dict[str, Any]:
+    """Exact per-arm bounds on the two rates, and whether they separate them by more than the allowance.
+
+    Under "no worse than allowed", the canary's lower bound clears the control's
+    upper bound (plus the allowance) only if one of them misses its rate: at most
+    alpha/2 each, at every n, and with the mixture at every look too.
+    """
+    if allowance.metric == "error_rate":
+        worse, better = (
+            (canary.errors, canary.requests, "canary"),
+            (control.errors, control.requests, "control"),
+        )
+        ratio = None if allowance.max_relative_increase is None else 1.0 + allowance.max_relative_increase
+        allowed = float(allowance.max_increase or 0.0)
+    else:  # accuracy falls when the control's rate of correct answers exceeds the canary's
+        worse, better = (
+            (control.correct, control.labelled, "control"),
+            (canary.correct, canary.labelled, "canary"),
+        )
+        ratio, allowed = None, float(allowance.max_decrease or 0.0)
+    bound = beta_binomial_bound if look.sequential else clopper_pearson
+    low = float(bound(worse[0], worse[1], look.alpha / 2.0, "lower"))
+    high = float(bound(better[0], better[1], look.alpha / 2.0, "upper"))
+    confirmed = low > ratio * high if ratio is not None else low - high > allowed
+    return {
+        "method": "beta-binomial confidence sequences" if look.sequential else "Clopper–Pearson",
+        "worse_arm": worse[2],
+        "worse_low": low,
+        "better_arm": better[2],
+        "better_high": high,
+        "confirmed": bool(confirmed),
+    }
+
+
+def _psi(reference: Any, current: Any) -> Any:
+    """PSI of count tables (one per row), smoothed as ``stats.drift.compare_counts`` smooths them."""
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    bins = ref.shape[-1]
+    p = (ref + SMOOTHING) / (ref.sum(axis=-1, keepdims=True) + SMOOTHING * bins)
+    q = (cur + SMOOTHING) / (cur.sum(axis=-1, keepdims=True) + SMOOTHING * bins)
+    return np.sum((q - p) * np.log(q / p), axis=-1)
+
+
+def _drift_check(
+    config: LiveConfig,
+    cfg: CanaryConfig,
+    look: Look,
+    check_id: str,
+    allowance: Allowance,
+    control: ArmTotals,
+    canary: ArmTotals,
+) -> CheckResult:
+    """PSI of the canary's scores on the control's deciles (snapped to the streaming grid), on its interval.
+
+    Both arms' decile counts are resampled (multinomially); the interval is the
+    basic bootstrap one, 2·PSI − the replicates' quantiles, because PSI is biased
+    upward by sampling noise and its replicates are biased once more. It is then
+    judged by ``judge_interval`` against ``max``, like every other limit:
+    fail only when the whole interval is above it (material *and* beyond
+    noise), pass when the whole interval is at or below it.
+    """
     n0, n1 = int(control.scores.sum()), int(canary.scores.sum())
     if min(n0, n1) < MIN_ROWS:
         raise Unmeasurable(f"{n1} canary and {n0} control scores; at least {MIN_ROWS} per arm are needed")
@@ -370,22 +515,29 @@ def _drift_check(check_id: str, allowance: Allowance, control: ArmTotals, canary
     cur = np.add.reduceat(canary.scores, np.concatenate([[0], cuts]))
     stats = compare_counts(ref, cur)
     limit = allowance.max if allowance.max is not None else 0.25
-    significant = stats.pvalue < 0.05
-    status: Status
-    if stats.psi >= limit and significant:
-        status, message = (
-            "fail",
-            f"the canary's scores drifted: PSI {stats.psi:.4f} ≥ {limit:g} and χ² p {stats.pvalue:.3g} < 0.05",
-        )
-    elif stats.psi >= limit:
-        status, message = (
-            "inconclusive",
-            f"PSI {stats.psi:.4f} ≥ {limit:g} but not significant (χ² p {stats.pvalue:.3g})",
+    rng = stream(config.seed, check_id)
+    replicates = _psi(
+        rng.multinomial(n0, ref / n0, size=config.n_boot), rng.multinomial(n1, cur / n1, size=config.n_boot)
+    )
+    sizes = (n1, n0)
+    level = look.confidence(sizes, cfg.min_requests)
+    if look.sequential:
+        centre = 2.0 * stats.psi - float(np.mean(replicates))
+        half = look.z(sizes, cfg.min_requests) * float(np.std(replicates, ddof=1))
+        ci = Interval(max(centre - half, 0.0), max(centre + half, 0.0))
+    else:
+        low_q, high_q = percentile_interval(replicates, level)
+        ci = Interval(max(2.0 * stats.psi - high_q, 0.0), max(2.0 * stats.psi - low_q, 0.0))
+    status: Status = judge_interval(ci, None, limit)
+    if status == "fail":
+        message = f"the canary's scores drifted: the whole interval of PSI, {ci}, is above {limit:g}"
+    elif status == "pass":
+        message = (
+            f"scores alike: the whole interval of PSI, {ci}, is at or below {limit:g} (PSI {stats.psi:.4f})"
         )
     else:
-        status, message = (
-            "pass",
-            f"scores alike: PSI {stats.psi:.4f} < {limit:g} (noise floor {stats.noise_floor:.4f})",
+        message = (
+            f"not shown either way: the interval of PSI, {ci}, straddles {limit:g} (PSI {stats.psi:.4f})"
         )
     if allowance.critical:
         message = f"[critical] {message}"
@@ -396,15 +548,19 @@ def _drift_check(check_id: str, allowance: Allowance, control: ArmTotals, canary
         metric="psi",
         message=message,
         value=stats.psi,
+        ci=ci,
         n=n0 + n1,
         threshold={"psi_fail": limit},
+        method="basic bootstrap of PSI (both arms resampled)",
         pvalue=stats.pvalue,
+        n_boot=config.n_boot,
         details={
             "critical": allowance.critical,
             "weight": allowance.weight,
             "js": stats.js,
             "noise_floor": stats.noise_floor,
             "bins": stats.bins,
+            "sequential": look.describe(level),
             "histogram": {
                 "labels": [f"decile {i + 1}" for i in range(ref.size)],
                 "reference": [round(float(x), 6) for x in ref / ref.sum()],

@@ -26,18 +26,22 @@ VERDICT_DECISION: dict[str, Decision] = {
 """Each analysis's verdict and the gate decision it stands for (``decision`` in the report)."""
 
 
-def judge_degradation(c: Comparison, allowed: float) -> tuple[Status, str]:
+def judge_degradation(c: Comparison, allowed: float, sizes: tuple[int, int]) -> tuple[Status, str]:
     """Within the allowance only when the whole interval is; beyond it only when the whole interval is.
 
     ``allowed`` (>= 0) is the tolerated degradation in the metric's units; the
     interval is oriented so that higher is better, like the gate's margin.
+    ``sizes`` are the rows behind the metric in the treated and the control
+    arm: the minimum holds for each arm, since a huge control cannot make five
+    canary requests tell a p95.
     """
     low, high = c.oriented_ci
-    arms = "per arm" if not c.paired else ""
-    if c.n < 2 * MIN_ROWS:
+    treated, control = sizes
+    if min(treated, control) < MIN_ROWS:
         return (
             "inconclusive",
-            f"only {c.n} rows {arms}: at least {MIN_ROWS} per arm are needed before an interval is trusted",
+            f"only {treated:,} canary and {control:,} control rows: at least {MIN_ROWS} per arm "
+            "are needed before an interval is trusted",
         )
     worse = "higher" if not c.higher_is_better else "lower"
     if high < -allowed:

@@ -59,6 +59,37 @@ _ALLOWANCE = {
     "weight": Key("number", "Weight in the score (default 1).", minimum=0, default=1.0),
 }
 
+SEQUENTIAL_METHODS = ("mixture", "fixed")
+
+
+def _sequential_key(what: str, mixture: str, default: str) -> Key:
+    return Key(
+        "object",
+        f"Repeated looks: how the {what} rate stays within 1 − `confidence` however often the analysis runs.",
+        children={
+            "method": Key(
+                "string",
+                f"mixture: {mixture}; fixed: one look's intervals. Default: {default}.",
+                enum=SEQUENTIAL_METHODS,
+            ),
+        },
+    )
+
+
+_SEQUENTIAL_CANARY = _sequential_key(
+    "false-rollback",
+    "always-valid normal-mixture intervals (Robbins 1970; Johari et al. 2017) and exact per-arm "
+    "confidence sequences, valid at every look when each look reads the window from the canary's start "
+    "(`--since` = the start), each step spending its share of 1 − `confidence`",
+    "mixture with `steps`, else fixed",
+)
+_SEQUENTIAL_ABTEST = _sequential_key(
+    "false-decision",
+    "always-valid normal-mixture intervals (Robbins 1970; Johari et al. 2017): any look may decide, "
+    "each reading the whole log since the test began",
+    "fixed, which keeps the peeking rule",
+)
+
 _LIMITS = {
     "min": Key("number", "Lower limit, judged on the interval's upper bound (fail) and lower bound (pass)."),
     "max": Key("number", "Upper limit, judged on the interval's lower bound (fail) and upper bound (pass)."),
@@ -138,6 +169,7 @@ SCHEMA: dict[str, Key] = {
                 "Metric -> allowed degradation. Names: " + ", ".join(CANARY_METRICS) + ".",
                 values=Key("object", "Allowed degradation.", children=_ALLOWANCE),
             ),
+            "sequential": _SEQUENTIAL_CANARY,
             "steps": Key(
                 "object",
                 "Successive traffic steps, name -> {until: timestamp}; each is analysed on its own window.",
@@ -223,6 +255,7 @@ SCHEMA: dict[str, Key] = {
             "split": Key(
                 "object", "Planned share per arm (default equal).", values=Key("number", "Share.", minimum=0)
             ),
+            "sequential": _SEQUENTIAL_ABTEST,
             "srm_alpha": Key(
                 "number",
                 "Sample-ratio-mismatch p-value below which the test is invalid.",
@@ -397,6 +430,8 @@ class CanaryConfig:
     pass_score: float = 100.0
     marginal_score: float = 75.0
     steps: tuple[tuple[str, str], ...] = ()
+    sequential: str = "fixed"
+    """mixture (always-valid across looks and steps) or fixed (one look)."""
 
 
 @dataclass(frozen=True)
@@ -435,6 +470,7 @@ class AbtestConfig:
     metrics: tuple[OutcomeMetric, ...]
     split: Mapping[str, float] = field(default_factory=dict)
     srm_alpha: float = 0.001
+    sequential: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -650,6 +686,7 @@ def _canary(
         pass_score=passing,
         marginal_score=marginal,
         steps=steps,
+        sequential=(raw.get("sequential") or {}).get("method", "mixture" if steps else "fixed"),
     )
 
 
@@ -744,6 +781,7 @@ def _abtest(
         metrics=tuple(metrics),
         split=split or {arms[0]: 0.5, arms[1]: 0.5},
         srm_alpha=float(raw.get("srm_alpha", 0.001)),
+        sequential=(raw.get("sequential") or {}).get("method", "fixed"),
     )
 
 

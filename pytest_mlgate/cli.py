@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--push", metavar="REMOTE", help="push the tag to this git remote")
     promote.add_argument(
         "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
+    )
+    promote.add_argument(
+        "--rerun",
+        action="store_true",
+        help="gate again now (writing and logging the report) and promote on that result, "
+        "instead of trusting a report written earlier",
     )
 
     rollback = sub.add_parser("rollback", help="move the production alias back, and record who, when and why")
@@ -248,12 +254,36 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed() else EXIT_OK
 
 
+def _reached(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Print `state: …` last, however the command ends, so that scripts (the actions) know what happened.
+
+    done: everything this command does is done; unchanged: the registry is as it was; alias-moved:
+    the alias points at the new version but a later step (ledger, git tag) failed; unknown: the move
+    itself failed without an answer. A rerun of the same command converges from every one of them.
+    """
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code = int(command(args))
+        except MlgateError as exc:
+            print(f"state: {getattr(exc, 'state', 'unchanged')}", flush=True)
+            raise
+        except Exception:
+            print("state: unknown", flush=True)
+            raise
+        print("state: done", flush=True)
+        return code
+
+    return run
+
+
 def _cmd_promote(args: argparse.Namespace) -> int:
     from .config import load_config
     from .registry.commands import promote
 
     config = load_config(_config_path(args.config).resolve())
     report_path = args.report or config.report_path
+    made_here = _gate_again(config, report_path) if args.rerun else None
     result = promote(
         report_path,
         config,
@@ -263,16 +293,36 @@ def _cmd_promote(args: argparse.Namespace) -> int:
         git_tag=args.git_tag,
         push=args.push,
         lock_timeout=args.lock_timeout,
+        made_here=made_here,
     )
     for note in result.notes:
         print(f"note: {note}")
     print(f"promoted: {result.move}" if result.move.moved else f"already promoted: {result.move}")
     if result.git_tag:
         state = "created" if result.git_tag_created else "already there"
-        print(
-            f"git tag: {result.git_tag} ({state}{', pushed to ' + result.pushed_to if result.pushed_to else ''})"
-        )
+        pushed = f", pushed to {result.pushed_to}" if result.pushed_to else ""
+        if result.problem is not None and args.push:
+            pushed = f", NOT pushed to {args.push}"
+        print(f"git tag: {result.git_tag} ({state}{pushed})")
+    if result.problem is not None:
+        raise result.problem
     return EXIT_OK
+
+
+def _gate_again(config: Any, path: Path) -> str:
+    """`promote --rerun`: the gate's report made by this process, logged like `mlgate gate` logs it."""
+    from .gate import run_gate
+    from .registry.publish import publish, sha256_file
+
+    _remove_stale(path)
+    report = run_gate(config)
+    report.write(path)
+    print(f"gate (--rerun): {report.summary}")
+    print(f"report: {path}")
+    published = publish(report, path, config)
+    if published is not None:
+        print(f"mlflow: {published}")
+    return sha256_file(path)
 
 
 def _registry_target(args: argparse.Namespace) -> tuple[Any, str, str, str]:
@@ -327,10 +377,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from .registry.commands import history
     from .report.table import plain
 
-    _, tracking, name, _ = _registry_target(args)
+    _, tracking, name, alias = _registry_target(args)
     found = history(tracking, name)
     if args.json:
-        sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
+        sys.stdout.write(json.dumps({**found.to_dict(), "alias": alias}, indent=2) + "\n")
         return EXIT_OK
     aliases = ", ".join(f"@{a} → v{v}" for a, v in sorted(found.aliases.items())) or "none"
     print(f"{name}  aliases: {aliases}\n")
@@ -678,8 +728,8 @@ _COMMANDS = {
     "schema": _cmd_schema,
     "metrics": _cmd_metrics,
     "profile": _cmd_profile,
-    "promote": _cmd_promote,
-    "rollback": _cmd_rollback,
+    "promote": _reached(_cmd_promote),
+    "rollback": _reached(_cmd_rollback),
     "history": _cmd_history,
     "github": _cmd_github,
 }

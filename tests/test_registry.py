@@ -315,8 +315,9 @@ FAULT_DRIVER = textwrap.dedent(
         MlflowClient.set_registered_model_alias = move
     else:
         real_tag = MlflowClient.set_registered_model_tag
+        prefix = "mlgate.ledger." if stage == "before-ledger" else "mlgate.previous."
         def tag(self, name, key, value):
-            if key.startswith("mlgate.ledger."):
+            if key.startswith(prefix):
                 stop_server()
             return real_tag(self, name, key, value)
         MlflowClient.set_registered_model_tag = tag
@@ -325,12 +326,13 @@ FAULT_DRIVER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("stage", ["before-move", "before-ledger"])
+@pytest.mark.parametrize("stage", ["before-move", "before-ledger", "before-previous"])
 def test_server_stops_mid_promotion_and_a_rerun_converges(
     tmp_path: Path, trained: dict[str, Any], logged: dict[str, Any], stage: str
 ) -> None:
-    """The server dies between the check and the alias move (or before the ledger entry): the error says
-    so, the alias is unchanged or fully moved, and rerunning the same command finishes the job."""
+    """The server dies between the check and the alias move (or before the ledger entry, or between the
+    entry and the previous-version tag): the error says exactly which state was reached, the alias is
+    unchanged or fully moved, and rerunning the same command finishes the job."""
     from mlflow_parts import register
 
     server = MlflowServer(tmp_path / "server", free_port()).start()
@@ -357,10 +359,25 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         assert crashed.returncode == 3, crashed.stderr
         assert "unreachable" in crashed.stderr and "rerun" in crashed.stderr
         assert "Traceback" not in crashed.stderr
+        said = {
+            "before-move": ("the alias was not moved: it is still v1", "unchanged"),
+            "before-ledger": ("was moved from v1 to v2, but ledger entry #2 was not written", "alias-moved"),
+            "before-previous": (
+                "ledger entry #2 was written, but the tag `mlgate.previous.champion`",
+                "alias-moved",
+            ),
+        }[stage]
+        assert said[0] in crashed.stderr
+        assert crashed.stdout.splitlines()[-1] == f"state: {said[1]}"
+        if stage != "before-move":  # the alias moved: never say that nothing changed
+            assert "Nothing was changed" not in crashed.stderr and "not moved" not in crashed.stderr
         server.process.wait(timeout=30)  # type: ignore[union-attr]
         server.process = None
         server.start()
         assert champion(proj) == ("1" if stage == "before-move" else "2")  # unchanged, or fully moved
+        assert (
+            "mlgate.previous.champion" not in client(proj.tracking_uri).get_registered_model(proj.name).tags
+        )
         rerun = subprocess.run(
             [str(BIN / "mlgate"), "promote", "--no-git-tag", "--lock-timeout", "5"],
             cwd=proj.root,
@@ -374,6 +391,9 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         assert [(e["from_version"], e["to_version"]) for e in entries] == [(None, "1"), ("1", "2")]
         if stage == "before-ledger":
             assert "completed by a rerun" in entries[-1]["note"]
+        assert (
+            client(proj.tracking_uri).get_registered_model(proj.name).tags["mlgate.previous.champion"] == "1"
+        )
     finally:
         server.stop()
 

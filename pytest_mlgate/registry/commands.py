@@ -1,18 +1,22 @@
 """`mlgate promote`, `mlgate rollback` and `mlgate history`, without argparse.
 
 Promotion trusts nothing it has not checked: the report must say promote, be
-the report logged on that version, and have been made from this config, on
-this data, for the version the config names now. Only then does the alias move.
+the report logged on that version (its sha256 is the version's
+``mlgate.report_sha256`` tag, which only a gate run that logs writes), or one
+this very command has just made by gating again, and have been made from this
+config, on this data, for the version the config names now. Only then does the
+alias move. A report file is anyone's to edit; the registry's record is not.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..io.tables import file_sha256
 from . import gittag
 from .connect import client, failure
@@ -20,8 +24,10 @@ from .promotion import (
     ANY,
     LedgerEntry,
     MoveResult,
+    PartialPromotion,
     PromotionRefused,
     actor,
+    check_text,
     move_alias,
     read_ledger,
     registered_model,
@@ -35,11 +41,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Promotion:
+    """What a promotion did. ``problem`` is set when the alias moved but the git step failed."""
+
     move: MoveResult
     git_tag: str | None
     git_tag_created: bool
     pushed_to: str | None
     notes: tuple[str, ...]
+    problem: PartialPromotion | None = None
+
+    @property
+    def state(self) -> str:
+        return self.problem.state if self.problem is not None else "done"
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -68,11 +81,16 @@ def promote(
     git_tag: bool | None = None,
     push: str | None = None,
     lock_timeout: float = 30.0,
+    made_here: str | None = None,
 ) -> Promotion:
     """Verify the report against the config, data and registry, then move the alias (see ``promotion``).
 
-    ``git_tag`` None tags when the config sits in a git repository.
+    ``git_tag`` None tags when the config sits in a git repository. ``made_here`` is the sha256 of
+    the report when this process has just written it by running the gate itself (``--rerun``);
+    otherwise the report must be the one logged to the registry for its version.
     """
+    check_text("reason", reason)
+    check_text("by", actor(by))
     report = read_report(report_path)
     digest = sha256_file(report_path)
     provenance = report["provenance"]
@@ -100,17 +118,14 @@ def promote(
                 f"report `{report_path}` gated {name} v{version}, but `candidate.model`={config.candidate.uri!r} "
                 f"now resolves to {now.name} v{now.version}: gate that version before promoting it"
             )
-    try:
-        tags = c.get_model_version(name, str(version)).tags
-    except Exception as exc:
-        raise failure(exc, tracking, f"reading `{name}` v{version}") from None
-    logged = tags.get("mlgate.report_sha256")
-    if logged is not None and logged != digest:
-        raise PromotionRefused(
-            f"report `{report_path}` is stale: {name} v{version} was last gated with report sha256 {logged[:12]}… "
-            f"(decision {tags.get('mlgate.decision', '?')}), not this one ({digest[:12]}…); "
-            "promote with the latest report, or gate again"
-        )
+    if made_here is not None:
+        if digest != made_here:
+            raise PromotionRefused(
+                f"report `{report_path}` changed while this command ran (sha256 {digest[:12]}…, not the "
+                f"{made_here[:12]}… it wrote); nothing was changed: rerun it"
+            )
+    else:
+        _check_logged(c, tracking, report_path, digest, name, str(version))
     alias = alias or config.mlflow.alias
     expected, notes = _expected(provenance.get("baseline"), name, alias)
     template = LedgerEntry(
@@ -138,8 +153,60 @@ def promote(
         template=template,
         lock_timeout=lock_timeout,
     )
-    tag, created, pushed = _tag(config, name, str(version), alias, move, template, git_tag, push)
+    try:
+        tag, created, pushed = _tag(config, name, str(version), alias, move, template, git_tag, push)
+    except gittag.GitError as exc:
+        return Promotion(move, exc.tag, bool(exc.created), None, notes, _after_move(move, exc))
     return Promotion(move, tag, created, pushed, notes)
+
+
+def _after_move(move: MoveResult, exc: gittag.GitError) -> PartialPromotion:
+    """The git step failed after the alias moved: say that production moved, and how to finish."""
+    where = f"`{move.model_name}@{move.alias}`"
+    if move.moved:
+        was = f"v{move.from_version}" if move.from_version else "unset"
+        done = f"{where} was moved from {was} to v{move.to_version} and ledger entry #{move.entry.seq if move.entry else '?'} was written"
+    else:
+        done = f"{where} already pointed at v{move.to_version} and its ledger entry was there"
+    tag = ""
+    if exc.tag is not None:
+        tag = f" (the tag `{exc.tag}` {'was created' if exc.created else 'was already there'} locally)"
+    return PartialPromotion(
+        f"{done}, but the git step failed: {exc}{tag}. Production serves the new version. Fix the git "
+        "problem and rerun the same command: it will not move the alias again, and it finishes the tag"
+        " (or pass --no-git-tag)",
+        state="alias-moved",
+    )
+
+
+def _check_logged(c: Any, tracking: str, report_path: Path, digest: str, name: str, version: str) -> None:
+    """The report must be the one the gate logged for this version: the registry's tag, not the file, decides."""
+    try:
+        tags = c.get_model_version(name, version).tags
+    except Exception as exc:
+        raise failure(exc, tracking, f"reading `{name}` v{version}") from None
+    logged = tags.get("mlgate.report_sha256")
+    if logged is None:
+        raise PromotionRefused(
+            f"report `{report_path}` cannot be verified: no gate report was logged to the registry for "
+            f"{name} v{version} (its tag `mlgate.report_sha256` is not set: the gate ran with --no-log, "
+            "--mlgate-no-log or `mlflow.log: false`). Nothing was changed. Run `mlgate gate` without "
+            "--no-log so the report is logged, then promote; or run `mlgate promote --rerun` to gate "
+            "again and promote on that result"
+        )
+    if logged != digest:
+        raise PromotionRefused(
+            f"report `{report_path}` does not match the report logged to the registry for {name} v{version}: "
+            f"its sha256 is {digest[:12]}…, the logged one's {logged[:12]}… (decision "
+            f"{tags.get('mlgate.decision', '?')}). It is stale (a later gate run logged another) or it "
+            "was edited. Nothing was changed: promote with the report the last gate run wrote, or gate again"
+        )
+    if tags.get("mlgate.decision") != "promote":
+        raise PromotionRefused(
+            f"report `{report_path}` matches the report logged for {name} v{version}, but the version's "
+            f"tag `mlgate.decision` is {tags.get('mlgate.decision')!r}, not 'promote'. Nothing was changed: "
+            "gate again"
+        )
 
 
 def _check_same_inputs(report_path: Path, provenance: dict[str, Any], config: GateConfig) -> None:
@@ -185,7 +252,7 @@ def _tag(
     if wanted is False or (wanted is None and not gittag.is_repository(repo)):
         return None, False, None
     if not gittag.is_repository(repo):
-        raise gittag.GitError(f"`{repo}` is not a git repository: no tag for {name} v{version} (alias moved)")
+        raise gittag.GitError(f"`{repo}` is not a git repository, so {name} v{version} could not be tagged")
     tag = gittag.tag_name(name, version)
     commit = template.git_sha or "HEAD"
     message = "\n".join(
@@ -202,7 +269,11 @@ def _tag(
     )
     created = gittag.create_tag(repo, tag, commit, message + "\n")
     if push:
-        gittag.push_tag(repo, tag, push)
+        try:
+            gittag.push_tag(repo, tag, push)
+        except gittag.GitError as exc:
+            exc.tag, exc.created = tag, created
+            raise
     return tag, created, push
 
 
@@ -220,12 +291,16 @@ def rollback(
 
     Idempotent: a second rollback finds the alias already rolled back and moves nothing.
     """
+    check_text("reason", reason)
+    check_text("by", actor(by))
+    if to_version is not None and re.fullmatch(r"[1-9][0-9]{0,18}", str(to_version)) is None:
+        raise ConfigError(f"`--to-version`={to_version!r} must be a version number, such as 3")
     c = client(tracking)
     model = registered_model(c, tracking, name)
     current = model.aliases.get(alias)
     current = str(current) if current is not None else None
     if to_version is None:
-        target = rollback_target(read_ledger(model.tags), alias, current, name)
+        target = rollback_target(read_ledger(model.tags, name), alias, current, name)
         if target is None:
             assert current is not None
             return MoveResult(name, alias, current, current, False, None, ("already rolled back",))
@@ -291,7 +366,7 @@ def history(tracking: str, name: str) -> History:
                 "baseline": tags.get("mlgate.baseline", ""),
             }
         )
-    return History(name, {k: str(v) for k, v in model.aliases.items()}, read_ledger(model.tags), gated)
+    return History(name, {k: str(v) for k, v in model.aliases.items()}, read_ledger(model.tags, name), gated)
 
 
 def model_name_from(config: GateConfig | None) -> str | None:

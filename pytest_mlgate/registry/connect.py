@@ -103,13 +103,27 @@ def is_missing(exc: BaseException) -> bool:
     )
 
 
-def failure(exc: BaseException, uri: str, what: str) -> RegistryError:
-    """An MLflow exception as one line that names what was being done and where."""
+def unreachable(exc: BaseException) -> bool:
+    """True when the request never reached the server: whatever it asked for did not happen."""
+    text = str(exc)
+    return any(s in text for s in ("Max retries exceeded", "Connection refused", "NewConnectionError"))
+
+
+def cause(exc: BaseException, uri: str) -> str:
+    """What went wrong, in one line, without claiming anything about what was or was not changed."""
+    if unreachable(exc):
+        return f"tracking server `{redact(uri)}` is unreachable (connection refused)"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "Max retries exceeded" in text or "Connection refused" in text or "NewConnectionError" in text:
+    return f"{re.sub(r'^[A-Z_]+: ', '', text)} (tracking URI `{redact(uri)}`)"
+
+
+def failure(exc: BaseException, uri: str, what: str) -> RegistryError:
+    """An MLflow exception as one line that names what was being done and where.
+
+    Only for steps before anything was written: a refused connection is said to have changed nothing.
+    """
+    if unreachable(exc):
         return RegistryError(
-            f"{what}: tracking server `{redact(uri)}` is unreachable (connection refused). "
-            "Nothing was changed by this step; rerun when the server is back"
+            f"{what}: {cause(exc, uri)}. Nothing was changed by this step; rerun when the server is back"
         )
-    text = re.sub(r"^[A-Z_]+: ", "", text)
-    return RegistryError(f"{what}: {text} (tracking URI `{redact(uri)}`)")
+    return RegistryError(f"{what}: {cause(exc, uri)}")

@@ -12,6 +12,10 @@ from ..errors import MlgateError
 class GitError(MlgateError):
     """A git step of a promotion failed (exit 1); the registry part has already happened."""
 
+    # Set when the failure came after the tag existed locally (the push), so the message can say so.
+    tag: str | None = None
+    created: bool | None = None
+
 
 def tag_name(model: str, version: str) -> str:
     return f"model/{model}/v{version}"
@@ -68,5 +72,7 @@ def create_tag(repo: Path, tag: str, commit: str, message: str) -> bool:
 def push_tag(repo: Path, tag: str, remote: str) -> None:
     pushed = _git(repo, "push", remote, f"refs/tags/{tag}")
     if pushed.returncode != 0:
-        last = (pushed.stderr.strip().splitlines() or ["?"])[-1]
-        raise GitError(f"git tag `{tag}` could not be pushed to `{remote}`: {last}")
+        lines = [line.strip() for line in pushed.stderr.splitlines() if line.strip()]
+        # What the remote said (a hook's reason) and which ref it rejected say more than git's last line.
+        said = [line for line in lines if line.startswith(("remote:", "!"))] or lines[-1:] or ["?"]
+        raise GitError(f"git tag `{tag}` could not be pushed to `{remote}`: {'; '.join(said)[:500]}")

@@ -29,22 +29,26 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import json
 import os
+import re
+import secrets
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MlgateError
-from .connect import RegistryError, error_code, failure, is_missing
+from ..errors import ConfigError, MlgateError
+from .connect import RegistryError, cause, error_code, failure, is_missing, unreachable
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 LOCK_PREFIX = "mlgate-lock."
+CLAIM_PREFIX = "mlgate-lock-release."
 LEDGER_PREFIX = "mlgate.ledger."
 PREVIOUS_TAG = "mlgate.previous."
 _POLL_S = 0.25
@@ -52,6 +56,23 @@ _POLL_S = 0.25
 
 class PromotionRefused(MlgateError):
     """The registry was left as it was, on purpose (exit 1): the message says why."""
+
+
+class PartialPromotion(MlgateError):
+    """A promotion or rollback stopped after the alias moved, or while it moved (exit 1).
+
+    ``state`` is how far it got: ``alias-moved`` (the alias points at the new version; a later step,
+    the ledger or the git tag, is missing) or ``unknown`` (the move itself failed without an answer).
+    The message says what was done and what was not; rerunning the same command finishes the job.
+    """
+
+    def __init__(self, message: str, *, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class PartialRegistryWrite(PartialPromotion, RegistryError):
+    """A partial promotion whose missing step is a registry write (exit 3, like any registry failure)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,26 @@ def now_iso() -> str:
 # --- the lock -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    """The lock this process holds: its registered model and the token that tells it from a successor's."""
+
+    c: MlflowClient
+    tracking: str
+    name: str
+    lock: str
+    token: str
+
+    def check(self, what: str) -> None:
+        """Refuse ``what`` if the lock was broken as stale meanwhile: a successor may be moving the alias."""
+        held = _lock_holder(self.c, self.lock)
+        if held is None or held.get("token") != self.token:
+            raise PromotionRefused(
+                f"the promotion lock `{self.lock}` was broken as stale while this process held it (it ran "
+                f"too long); {what} was not done and nothing was changed: rerun the same command"
+            )
+
+
 @contextmanager
 def registry_lock(
     c: MlflowClient,
@@ -124,7 +165,7 @@ def registry_lock(
     *,
     timeout: float = 30.0,
     stale_after: float = 900.0,
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """Hold ``mlgate-lock.<name>`` for the block; wait up to ``timeout`` s for another holder."""
     lock = LOCK_PREFIX + name
     holder = {
@@ -132,6 +173,7 @@ def registry_lock(
         "pid": str(os.getpid()),
         "since": str(time.time()),
         "purpose": purpose,
+        "token": secrets.token_hex(16),
     }
     deadline = time.monotonic() + timeout
     while True:
@@ -146,24 +188,33 @@ def registry_lock(
             if error_code(exc) != "RESOURCE_ALREADY_EXISTS":
                 raise failure(exc, tracking, f"taking the promotion lock `{lock}`") from None
         held = _lock_holder(c, lock)
-        if held is not None and _is_stale(held, stale_after):
-            _delete_quietly(c, lock)
+        if held is not None and _is_stale(held, stale_after) and _delete_if_held_by(c, lock, held):
             continue
         if time.monotonic() >= deadline:
-            who = (
-                f"{held.get('purpose', '?')} by pid {held.get('pid', '?')} on {held.get('host', '?')}"
-                if held
-                else "another process"
-            )
-            raise PromotionRefused(
-                f"another promotion of `{name}` is in progress ({who}); nothing was changed. Wait and rerun, "
-                f"or delete the registered model `{lock}` if no promotion is running"
-            )
+            raise PromotionRefused(_busy(c, name, lock, held))
         time.sleep(_POLL_S)
     try:
-        yield
+        yield HeldLock(c, tracking, name, lock, holder["token"])
     finally:
-        _delete_quietly(c, lock)
+        # Only our own lock: if ours was broken as stale, the registered model now is a successor's.
+        _delete_if_held_by(c, lock, holder)
+
+
+def _busy(c: MlflowClient, name: str, lock: str, held: dict[str, str] | None) -> str:
+    who = (
+        f"{held.get('purpose', '?')} by pid {held.get('pid', '?')} on {held.get('host', '?')}"
+        if held
+        else "another process"
+    )
+    fix = f"delete the registered model `{lock}` if no promotion is running"
+    if held is not None and _lock_holder(c, _release_claim(lock, held)) is not None:
+        fix = (
+            f"a process that was releasing or breaking it stopped half-way: delete the registered models "
+            f"`{lock}` and `{_release_claim(lock, held)}` if no promotion is running"
+        )
+    return (
+        f"another promotion of `{name}` is in progress ({who}); nothing was changed. Wait and rerun, or {fix}"
+    )
 
 
 def _lock_holder(c: MlflowClient, lock: str) -> dict[str, str] | None:
@@ -192,9 +243,46 @@ def _is_stale(held: dict[str, str], stale_after: float) -> bool:
     return False
 
 
-def _delete_quietly(c: MlflowClient, lock: str) -> None:
-    with contextlib.suppress(Exception):  # already gone, or the server is down: a rerun breaks it as stale
-        c.delete_registered_model(lock)
+def _identity(held: dict[str, str]) -> str:
+    """What tells one taking of the lock from the next: its token (locks of older mlgates: their tags)."""
+    return held.get("token") or json.dumps(held, sort_keys=True)
+
+
+def _release_claim(lock: str, held: dict[str, str]) -> str:
+    # Fixed length, whatever the model's name: registered model names are limited to 256 characters.
+    return CLAIM_PREFIX + hashlib.sha256(f"{lock}\0{_identity(held)}".encode()).hexdigest()[:32]
+
+
+def _delete_if_held_by(c: MlflowClient, lock: str, held: dict[str, str]) -> bool:
+    """Compare-and-delete: delete ``lock`` only while it is still the taking described by ``held``.
+
+    MLflow can only create a name atomically, so whoever deletes one taking of the lock (its holder
+    releasing it, or a waiter breaking it as stale) first creates that taking's claim. Of two parties
+    that both saw the same holder, one gets the claim; the other stands aside. Under the claim the
+    lock is read again: the same taking cannot vanish (only the claim's owner deletes it) and no
+    other can appear (the name is taken), so what is read is what gets deleted. Without this, a
+    waiter that saw a stale holder could delete the lock a faster waiter had just taken.
+    """
+    claim = _release_claim(lock, held)
+    try:
+        c.create_registered_model(
+            claim,
+            tags={"mlgate.claim.lock": lock, "mlgate.claim.since": str(time.time())},
+            description=f"Held for a moment while `{lock}` is released. Safe to delete if no promotion runs.",
+        )
+    except Exception:
+        return False  # another party is releasing this taking, or the server is down: leave it
+    try:
+        now = _lock_holder(c, lock)
+        if now is None or _identity(now) != _identity(held):
+            return False
+        with contextlib.suppress(Exception):
+            c.delete_registered_model(lock)
+            return True
+        return False
+    finally:
+        with contextlib.suppress(Exception):  # a claim left behind is named by the next refusal
+            c.delete_registered_model(claim)
 
 
 # --- the ledger -----------------------------------------------------------------------------
@@ -209,28 +297,110 @@ def registered_model(c: MlflowClient, tracking: str, name: str) -> Any:
         raise failure(exc, tracking, f"reading registered model `{name}`") from None
 
 
-def read_ledger(tags: dict[str, str]) -> list[LedgerEntry]:
+_VERSION = re.compile(r"[1-9][0-9]{0,18}")
+_ALIAS = re.compile(r"[\w-]{1,255}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_GIT_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_TEXT_MAX = 5000
+
+
+def check_text(key: str, value: str) -> None:
+    """Free text that goes into the ledger (and from there into logs and workflow outputs): one line."""
+    if _CONTROL.search(value) or len(value) > _TEXT_MAX:
+        raise ConfigError(
+            f"`{key}`={value[:80]!r} must be one line of at most {_TEXT_MAX} characters, without control characters"
+        )
+
+
+def _entry_problem(key: str, data: Any) -> str | None:
+    """Why a ledger tag's value is not an entry we wrote, or None. Registry tags are anyone's to edit."""
+    if not isinstance(data, dict):
+        return f"its value is {type(data).__name__}, not an object"
+    known = {f.name for f in fields(LedgerEntry)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        return f"it has unknown field(s) {', '.join(map(repr, unknown))}"
+    missing = sorted(f.name for f in fields(LedgerEntry) if f.name not in data and f.default is MISSING)
+    if missing:
+        return f"it lacks field(s) {', '.join(missing)}"
+    seq = data["seq"]
+    if type(seq) is not int or seq < 1 or key != f"{LEDGER_PREFIX}{seq:06d}":
+        return f"`seq`={seq!r} must be the positive number its key ends with"
+    rules: dict[str, tuple[re.Pattern[str] | tuple[str, ...], bool, str]] = {
+        "action": (("promote", "rollback"), False, "promote or rollback"),
+        "alias": (_ALIAS, False, "an alias (letters, digits, _ and -)"),
+        "from_version": (_VERSION, True, "a version number or null"),
+        "to_version": (_VERSION, False, "a version number"),
+        "at": (_AT, False, "a UTC time like 2025-01-31T12:00:00Z"),
+        "decision": (("promote", "keep", "reject"), True, "promote, keep, reject or null"),
+        "report_sha256": (_SHA256, True, "a sha256 or null"),
+        "data_sha256": (_SHA256, True, "a sha256 or null"),
+        "config_sha256": (_SHA256, True, "a sha256 or null"),
+        "git_sha": (_GIT_SHA, True, "a git commit id or null"),
+    }
+    for name, (allowed, nullable, what) in rules.items():
+        value = data.get(name)
+        if value is None and nullable:
+            continue
+        ok = isinstance(value, str) and (
+            value in allowed if isinstance(allowed, tuple) else allowed.fullmatch(value) is not None
+        )
+        if not ok:
+            return f"`{name}`={str(value)[:80]!r} must be {what}"
+    for name in ("by", "reason", "note"):
+        value = data.get(name, "")
+        if not isinstance(value, str) or _CONTROL.search(value) or len(value) > _TEXT_MAX:
+            return f"`{name}`={str(value)[:80]!r} must be one line of text without control characters"
+    return None
+
+
+def read_ledger(tags: dict[str, str], model: str = "the model") -> list[LedgerEntry]:
+    """The ledger, oldest first; any tag under ``mlgate.ledger.`` that is not a valid entry refuses (exit 3)."""
     entries = []
     for key, value in tags.items():
         if not key.startswith(LEDGER_PREFIX):
             continue
         try:
-            entries.append(LedgerEntry(**json.loads(value)))
-        except (ValueError, TypeError) as exc:
-            raise RegistryError(f"ledger tag `{key}` is not a ledger entry: {exc}") from None
+            data = json.loads(value)
+        except ValueError as exc:
+            problem: str | None = f"it is not JSON ({exc})"
+        else:
+            problem = _entry_problem(key, data)
+        if problem is not None:
+            raise RegistryError(
+                f"ledger tag `{key}` of `{model}` is not a ledger entry mlgate wrote: {problem}. "
+                "Nothing was changed; inspect the tag in the MLflow UI, and fix or delete it"
+            )
+        entries.append(LedgerEntry(**data))
     return sorted(entries, key=lambda e: e.seq)
 
 
-def _append(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry) -> None:
+def _append(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, moved: str) -> None:
+    """Write the ledger entry; ``moved`` says what already happened, for the message if this fails."""
     try:
         c.set_registered_model_tag(name, f"{LEDGER_PREFIX}{entry.seq:06d}", entry.to_json())
-        if entry.from_version is not None:
-            c.set_registered_model_tag(name, PREVIOUS_TAG + entry.alias, entry.from_version)
     except Exception as exc:
-        raise failure(
-            exc,
-            tracking,
-            f"the alias was moved, but ledger entry #{entry.seq} was not written; rerun the same command to finish it",
+        raise PartialRegistryWrite(
+            f"{moved}, but ledger entry #{entry.seq} was not written: {cause(exc, tracking)}; "
+            "rerun the same command (when the server is back): it will not move the alias again, "
+            "and it writes the entry",
+            state="alias-moved",
+        ) from None
+    if entry.from_version is not None:
+        _set_previous(c, tracking, name, entry, moved)
+
+
+def _set_previous(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, moved: str) -> None:
+    assert entry.from_version is not None
+    try:
+        c.set_registered_model_tag(name, PREVIOUS_TAG + entry.alias, entry.from_version)
+    except Exception as exc:
+        raise PartialRegistryWrite(
+            f"{moved} and ledger entry #{entry.seq} was written, but the tag `{PREVIOUS_TAG}{entry.alias}` "
+            f"was not: {cause(exc, tracking)}; rerun the same command to write it",
+            state="alias-moved",
         ) from None
 
 
@@ -263,21 +433,26 @@ def move_alias(
     ``ANY`` skips the comparison. Already at ``to_version``: completes the
     ledger if a failed run left it short, and moves nothing.
     """
-    with registry_lock(c, tracking, name, template.action, timeout=lock_timeout):
+    with registry_lock(c, tracking, name, template.action, timeout=lock_timeout) as held:
         model = registered_model(c, tracking, name)
         current = model.aliases.get(alias)
         current = str(current) if current is not None else None
-        ledger = read_ledger(model.tags)
+        ledger = read_ledger(model.tags, name)
         seq = (ledger[-1].seq if ledger else 0) + 1
         if current == to_version:
             last = next((e for e in reversed(ledger) if e.alias == alias), None)
             if last is not None and last.to_version == to_version:
+                if (
+                    last.from_version is not None
+                    and model.tags.get(PREVIOUS_TAG + alias) != last.from_version
+                ):
+                    _set_previous(c, tracking, name, last, f"`{name}@{alias}` points at v{to_version}")
                 return MoveResult(name, alias, current, to_version, False, None)
             entry = _entry(template, seq, alias, None if expected is ANY else expected, to_version)  # type: ignore[arg-type]
             entry = LedgerEntry(
                 **{**asdict(entry), "note": "alias was already moved; ledger completed by a rerun"}
             )
-            _append(c, tracking, name, entry)
+            _append(c, tracking, name, entry, f"`{name}@{alias}` points at v{to_version}")
             return MoveResult(name, alias, entry.from_version, to_version, True, entry)
         if expected is not ANY and current != expected:
             want = f"v{expected}" if expected else "unset"
@@ -288,17 +463,24 @@ def move_alias(
                 f"gate the candidate again against the new `@{alias}`"
             )
         _version_exists(c, tracking, name, to_version)
+        was = f"v{current}" if current else "unset"
+        held.check(f"moving `{name}@{alias}` from {was} to v{to_version}")
         try:
             c.set_registered_model_alias(name, alias, to_version)
         except Exception as exc:
-            raise failure(
-                exc,
-                tracking,
-                f"moving `{name}@{alias}` to v{to_version}: the alias is either unchanged or moved; "
-                "rerun the same command to converge",
+            if unreachable(exc):
+                raise RegistryError(
+                    f"moving `{name}@{alias}` to v{to_version}: {cause(exc, tracking)}, so the alias was not "
+                    f"moved: it is still {was}; rerun the same command when the server is back"
+                ) from None
+            raise PartialRegistryWrite(
+                f"moving `{name}@{alias}` from {was} to v{to_version} failed without saying whether it "
+                f"happened: {cause(exc, tracking)}; rerun the same command: it reads where the alias is and "
+                "finishes the move and its ledger entry",
+                state="unknown",
             ) from None
         entry = _entry(template, seq, alias, current, to_version)
-        _append(c, tracking, name, entry)
+        _append(c, tracking, name, entry, f"`{name}@{alias}` was moved from {was} to v{to_version}")
         return MoveResult(name, alias, current, to_version, True, entry)
 
 

@@ -31,6 +31,19 @@ _RUNS = re.compile(r"^runs:/(?P<run_id>[^/]+)/(?P<path>.+)$")
 _CACHE_ENTRIES = 8
 SAFE_LOADERS = frozenset({"mlflow.onnx"})
 """pyfunc loaders that read data, not code; every other flavor needs `trust: true`."""
+_DATA_KEYS = {
+    "python_function": frozenset({"loader_module", "python_version", "data", "env", "code"}),
+    "onnx": frozenset({"onnx_version", "data", "providers", "onnx_session_options", "code", "extra_files"}),
+}
+"""What an untrusted model's MLmodel may say in these flavors: every key here names data, not code."""
+_CODE_KEYS = (
+    "python_model",
+    "cloudpickle_version",
+    "python_model_compression",
+    "model_code_path",
+    "artifacts",
+)
+_PICKLES = frozenset({".pkl", ".pickle", ".cloudpickle", ".joblib", ".dill"})
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,13 @@ def _load_pyfunc(ref: ModelRef, *, trust: bool, role: str) -> tuple[Any, Path]:
             f"`{role}.trust`=false must be true to load `{ref.uri}`: its loader `{loader}` runs code "
             f"(a scikit-learn model is unpickled). Set `{role}.trust: true` if your team logged this model."
         )
+    if not trust:
+        found = runs_code(info.flavors, path)
+        if found is not None:
+            raise ConfigError(
+                f"`{role}.trust`=false must be true to load `{ref.uri}`: {found}. "
+                f"Set `{role}.trust: true` only if your team logged this model."
+            )
     try:
         model = mlflow.pyfunc.load_model(str(path))
     except Exception as exc:
@@ -239,6 +259,48 @@ def _load_pyfunc(ref: ModelRef, *, trust: bool, role: str) -> tuple[Any, Path]:
             f"{where}: the model's artifact could not be read: {type(exc).__name__}: {exc}"
         ) from None
     return model, path
+
+
+def runs_code(flavors: dict[str, Any], path: Path) -> str | None:
+    """Why loading this model could run code it ships, naming the MLmodel key or file; None if it cannot.
+
+    The pyfunc loader puts a flavor's ``code`` folder first on ``sys.path`` before it imports the
+    loader module, so a ``code/onnxruntime.py`` would run even behind the ONNX loader; a custom
+    ``python_model`` or a model-from-code is Python by definition; a pickle is code once loaded.
+    Keys outside the known data-only ones are refused too: a newer MLflow could make them run code.
+    """
+    # python_function first: its `code` is the folder pyfunc loading puts on sys.path.
+    for flavor, conf in sorted(flavors.items(), key=lambda item: item[0] != "python_function"):
+        if not isinstance(conf, dict):
+            continue
+        if conf.get("code"):
+            return (
+                f"its MLmodel has `flavors.{flavor}.code`={conf['code']!r}: Python files that loading puts "
+                "first on sys.path, so they would run in this process"
+            )
+        for key in _CODE_KEYS:
+            if key in conf:
+                return (
+                    f"its MLmodel has `flavors.{flavor}.{key}`: a custom Python (cloudpickle) model runs code"
+                )
+        unknown = sorted(set(conf) - _DATA_KEYS[flavor]) if flavor in _DATA_KEYS else []
+        if unknown:
+            return (
+                f"its MLmodel has `flavors.{flavor}.{unknown[0]}`, which an untrusted model may not set "
+                f"(allowed: {', '.join(sorted(_DATA_KEYS[flavor]))})"
+            )
+    options = (flavors.get("onnx") or {}).get("onnx_session_options") or {}
+    if isinstance(options, dict) and options.get("extra_session_config"):
+        return (
+            "its MLmodel has `flavors.onnx.onnx_session_options.extra_session_config`: raw onnxruntime "
+            "session entries, which can make the runtime load or write files"
+        )
+    if (path / "code").exists():
+        return "it ships a `code` folder of Python files"
+    for file in sorted(path.rglob("*")):
+        if file.suffix.lower() in _PICKLES:
+            return f"it ships `{file.relative_to(path)}`, a pickle: loading one runs code"
+    return None
 
 
 class MlflowModel:

@@ -72,7 +72,8 @@ def analyse(config: LiveConfig) -> GateReport:
     units = {arm: int(unit[log["arm"] == arm].nunique()) for arm in (cfg.control, cfg.treatment)}
     checks = [_srm_check(cfg, units)]
     invalid = checks[0].status == "fail"
-    peeking = min(units.values()) < cfg.planned_units
+    # An always-valid sequence may be read at any look: only fixed intervals make an early look a peek.
+    peeking = min(units.values()) < cfg.planned_units and cfg.sequential != "mixture"
     checks.append(_peek_check(cfg, units))
     for metric in cfg.metrics:
         checks.append(_outcome_check(config, cfg, metric, log, unit))
@@ -129,9 +130,48 @@ def _srm_check(cfg: AbtestConfig, units: dict[str, int]) -> CheckResult:
     )
 
 
+def _always_valid(c: Comparison, cfg: AbtestConfig) -> Comparison:
+    """The fixed interval of ``c`` widened to the normal-mixture confidence sequence (``sequential: mixture``).
+
+    The standard error is read off the fixed interval (its wider side, so an
+    asymmetric Newcombe interval is not narrowed); the mixture is tuned at
+    ``planned_units`` per arm, from counts only.
+    """
+    from dataclasses import replace
+
+    from scipy import special
+
+    from ..stats.result import Interval
+    from ..stats.sequential import mixture_confidence, mixture_z
+
+    alpha = 1.0 - c.confidence
+    z_fixed = float(special.ndtri(1.0 - alpha / 2.0))
+    se = max(c.ci.high - c.delta, c.delta - c.ci.low) / z_fixed
+    ratio = max(c.n / 2.0 / cfg.planned_units, 1e-9)  # ≈ per-arm size / planned, both arms alike
+    half = float(mixture_z(ratio, alpha)) * se
+    return replace(
+        c,
+        ci=Interval(c.delta - half, c.delta + half),
+        confidence=mixture_confidence(ratio, alpha),
+        method=f"{c.method}; normal-mixture sequence",
+    )
+
+
 def _peek_check(cfg: AbtestConfig, units: dict[str, int]) -> CheckResult:
     smaller = min(units.values())
     early = smaller < cfg.planned_units
+    if cfg.sequential == "mixture":
+        return CheckResult(
+            id="abtest:planned_sample",
+            kind="validation",
+            status="pass",
+            metric="units",
+            message=f"sequential (normal mixture): {smaller:,} of {cfg.planned_units:,} planned units in the "
+            "smaller arm; the intervals hold at every look, so this look may decide",
+            value=float(smaller),
+            n=sum(units.values()),
+            threshold={"min": float(cfg.planned_units)},
+        )
     message = (
         f"PEEKING: {smaller:,} units in the smaller arm of {cfg.planned_units:,} planned; these intervals hold "
         "only at the planned size, so the verdict stays continue"
@@ -240,6 +280,8 @@ def _outcome_check(
             threshold={"margin": metric.margin, "gain": metric.min_effect},
             details={"role": metric.role},
         )
+    if cfg.sequential == "mixture":
+        c = _always_valid(c, cfg)
     low, high = c.oriented_ci
     status: Status
     if high < -metric.margin:
@@ -367,4 +409,6 @@ def _verdict(cfg: AbtestConfig, checks: list[CheckResult], invalid: bool, peekin
             "promote",
             f"every primary outcome ({', '.join(c.metric for c in primary)}) beats its minimum effect",
         )
+    if cfg.sequential == "mixture" and (checks[1].value or 0.0) < cfg.planned_units:
+        return "continue", "no primary outcome shown better by its minimum effect yet: keep collecting"
     return "keep", "no primary outcome shown better by its minimum effect: keep the control"

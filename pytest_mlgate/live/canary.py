@@ -410,10 +410,10 @@ def _metric_check(
     allowed = _allowed(allowance, c.baseline)
     status, message = judge_degradation(c, allowed, sizes)
     extra["sequential"] = look.describe(level)
-    if metric in ("error_rate", "accuracy"):
+    if status == "fail" and metric in ("error_rate", "accuracy"):
         exact = _exact_check(look, allowance, canary, control)
         extra["exact"] = exact
-        if status == "fail" and not exact["confirmed"]:
+        if not exact["confirmed"]:
             status = "inconclusive"
             message = (
                 f"the interval of Δ {c.ci} lies beyond the allowed {allowed:.4g}, but the exact per-arm "

@@ -383,7 +383,7 @@ def test_release_workflow_promotes_in_mlflow_and_pushes_the_tag(
     )
     assert "ghs_harness" not in project.git("config", "--list")
     assert run.step("gate").outputs["decision"] == "promote"
-    assert run.step("promote").outputs == {"version": "2", "git-tag": f"model/{name}/v2"}
+    assert run.step("promote").outputs == {"state": "done", "version": "2", "git-tag": f"model/{name}/v2"}
     client = MlflowClient(mlflow_server.url, registry_uri=mlflow_server.url)
     assert client.get_model_version_by_alias(name, "champion").version == "2"
     remote_tags = subprocess.run(

@@ -325,7 +325,8 @@ def test_pr_workflow_promotes_then_rejects_and_keeps_one_comment(
     project = _credit_project(tmp_path, mlflow_server, name, trained["holdout"])
     project.commit("add the gate")
     fake_github.open_pull("octo-org/octo-repo", 7, PR_SHA)
-    secrets = {"MLFLOW_TRACKING_URI": mlflow_server.url}
+    # The mlflow-read environment's names (a read-only user in production; this server has no auth).
+    secrets = {"MLFLOW_READ_TRACKING_URI": mlflow_server.url}
 
     better = run_job(
         WORKFLOWS / "mlgate-pr.yml",

@@ -473,20 +473,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_report(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise DataError(f"report file `{path}` does not exist; run `mlgate gate` or `pytest --mlgate` first")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = data["schema_version"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"report file `{path}` is not an mlgate JSON report: {exc}") from None
-    if str(version).split(".")[0] != "1":
-        raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")
-    if data.get("decision") not in ("promote", "keep", "reject", "pass") or not isinstance(
-        data.get("checks"), list
-    ):
-        raise DataError(f"report file `{path}` is malformed: `decision` or `checks` is missing or invalid")
-    return dict(data)
+    from .report.validate import read_report
+
+    return read_report(path)
 
 
 def _render(path: Path, data: dict[str, Any], fmt: str) -> str:

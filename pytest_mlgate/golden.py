@@ -134,7 +134,7 @@ def read_golden(path: Path) -> Golden:
 
     if path.suffix.lower() == ".json":
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = _json(path, "golden file")
             if raw.get("kind") != GOLDEN_KIND:
                 raise ValueError(f"`kind` is {raw.get('kind')!r}, not {GOLDEN_KIND!r}")
             if str(raw.get("schema_version")) != GOLDEN_SCHEMA_VERSION:
@@ -168,9 +168,13 @@ def read_golden(path: Path) -> Golden:
         meta = {}
         if _meta_path(path).is_file():
             try:
-                meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                meta = _json(_meta_path(path), "golden metadata")
+            except ValueError as exc:
                 raise DataError(f"golden metadata `{_meta_path(path)}` is corrupt: {exc}") from None
+            if not isinstance(meta, dict):
+                raise DataError(
+                    f"golden metadata `{_meta_path(path)}` is corrupt: it must hold a JSON object"
+                )
     n = len(inputs)
     for name, values in (("scores", scores), ("labels", labels)):
         if values is not None and len(values) != n:
@@ -178,6 +182,21 @@ def read_golden(path: Path) -> Golden:
     if scores is not None and not np.isfinite(scores).all():
         raise DataError(f"golden file `{path}` is corrupt: expected scores hold NaN or inf")
     return Golden(inputs, scores, labels, meta)
+
+
+def _json(path: Path, what: str) -> Any:
+    """A golden JSON file within the size and nesting caps; a ValueError says what is wrong with it."""
+    from .inputs import MAX_DEPTH, MAX_JSON_BYTES, read_text, too_deep
+
+    text = read_text(path, limit=MAX_JSON_BYTES, what=what, error=DataError)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("it nests lists and objects too deep to read") from None
+    deep = too_deep(data)
+    if deep is not None:
+        raise ValueError(f"`{deep}` nests lists and objects more than {MAX_DEPTH} deep")
+    return data
 
 
 def write_golden(path: Path, golden: Golden) -> None:

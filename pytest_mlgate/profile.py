@@ -139,12 +139,9 @@ class Profile:
 
 def load_profile(path: Path) -> Profile:
     """Read a profile JSON; a file of another kind or schema version is a DataError."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"reference profile `{path}` does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"reference profile `{path}` is not readable JSON: {exc}") from None
+    from .inputs import load_json
+
+    raw = load_json(path, what="reference profile", error=DataError)
     if not isinstance(raw, dict) or raw.get("kind") != "mlgate-profile":
         raise DataError(
             f"`{path}` is not an mlgate profile (write one with `mlgate profile DATA -o {path.name}`)"

@@ -26,17 +26,29 @@ def report(*checks: dict[str, Any], decision: str = "reject") -> dict[str, Any]:
         "schema_version": "1.3",
         "decision": decision,
         "summary": f"{decision.upper()}: test",
-        "mode": "non_inferiority",
+        "mode": "non-inferiority",
         "confidence": 0.95,
         "seed": 0,
         "fail_on": "reject",
         "checks": list(checks),
-        "provenance": {"candidate": {"name": "c", "version": "4"}, "baseline": {"name": "b"}},
+        "provenance": {
+            "candidate": {"role": "candidate", "name": "c", "kind": "mlflow", "path": None, "sha256": None}
+            | {"version": "4"},
+            "baseline": {"role": "baseline", "name": "b", "kind": "mlflow", "path": None, "sha256": None},
+            "data": {"path": "holdout.csv", "sha256": "0" * 64, "rows": 10, "target": "y"},
+            "config": {"path": None, "sha256": "0" * 64},
+            "git_sha": None,
+            "seed": 0,
+            "versions": {"mlgate": "0", "numpy": "2"},
+        },
     }
 
 
 def check(i: int, status: str = "fail", kind: str = "comparison", message: str = "worse") -> dict[str, Any]:
-    return {"id": f"compare:m{i}", "kind": kind, "status": status, "metric": f"m{i}", "message": message}
+    unmeasured = dict.fromkeys(("value", "baseline", "delta", "ci", "n")) | {"threshold": {}}
+    return {"id": f"compare:m{i}", "kind": kind, "status": status, "metric": f"m{i}", "message": message} | (
+        unmeasured
+    )
 
 
 def test_annotations_escape_so_a_message_stays_one_command() -> None:
@@ -161,7 +173,7 @@ def test_cli_publish_rejects_a_file_that_is_not_a_report(
     bad = tmp_path / "r.json"
     bad.write_text('{"schema_version": "1.3", "decision": "maybe", "checks": []}', encoding="utf-8")
     assert main(["github", "publish", str(bad)]) == 3
-    assert "`decision` or `checks` is missing or invalid" in capsys.readouterr().err
+    assert '`$.decision`="maybe" must be one of promote, keep, reject, pass' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

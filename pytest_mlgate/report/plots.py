@@ -29,7 +29,15 @@ def available() -> bool:
     return True
 
 
-_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "mlgate", "font.size": 9}
+_STYLE: dict[Any, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "mlgate",
+    "font.size": 9,
+    # Labels are column, group and metric names from the data: text between two `$` must stay
+    # text, not mathtext (`$\frac{$` would not parse) nor LaTeX from a user's matplotlibrc.
+    "text.parse_math": False,
+    "text.usetex": False,
+}
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 

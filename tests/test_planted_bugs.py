@@ -20,6 +20,7 @@ from pytest_mlgate.config import DriftConfig, FairnessConfig
 from pytest_mlgate.profile import build_profile, frame_chunks
 from pytest_mlgate.results import CheckResult
 from pytest_mlgate.stats.decision import judge_interval
+from pytest_mlgate.stats.delong import delong_paired, delong_single
 from pytest_mlgate.stats.drift import QUANTILE_GRID, numeric_edges, quantile_shift
 from pytest_mlgate.stats.groups import callable_disparity, disparities, group_cells
 from pytest_mlgate.stats.paired import compare
@@ -255,6 +256,29 @@ def test_a_bootstrap_interval_on_a_mean_loss_agrees_with_the_paired_t_interval()
     assert c.method != "paired t"
     assert (c.ci.high - c.ci.low) / (2 * half_t) == pytest.approx(1.0, abs=0.06)
     assert (c.ci.low + c.ci.high) / 2 == pytest.approx(diff.mean(), abs=0.2 * half_t)
+
+
+def _delong_by_definition(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's (1988) placement values from every positive-negative pair: O(m·n), no ranks."""
+    pos, neg = scores[:, y == 1], scores[:, y == 0]
+    kernel = (pos[:, :, None] > neg[:, None, :]) + 0.5 * (pos[:, :, None] == neg[:, None, :])
+    return kernel.mean(axis=2), kernel.mean(axis=1)  # V10 per positive, V01 per negative
+
+
+def test_delong_standard_errors_equal_the_definition_on_unbalanced_classes() -> None:
+    # One positive in ten, so a variance that mixes up the two class sizes is far off.
+    rng = np.random.default_rng(48)
+    y = (rng.random(1_500) < 0.1).astype(np.intp)
+    cand = y * 0.8 + rng.normal(0, 1, 1_500)
+    base = y * 0.6 + rng.normal(0, 1, 1_500)
+    v10, v01 = _delong_by_definition(y, np.stack([cand, base]))
+    m, n = v10.shape[1], v01.shape[1]
+    auc, se = delong_single(y, cand)
+    assert auc == pytest.approx(v10[0].mean())
+    assert se == pytest.approx(np.sqrt(v10[0].var(ddof=1) / m + v01[0].var(ddof=1) / n), rel=1e-9)
+    d10, d01 = v10[0] - v10[1], v01[0] - v01[1]
+    paired = np.sqrt(d10.var(ddof=1) / m + d01.var(ddof=1) / n)
+    assert delong_paired(y, cand, base).se == pytest.approx(paired, rel=1e-9)
 
 
 # --- canary score drift, through the public analysis ----------------------------------------

@@ -8,7 +8,7 @@ survives when they all still pass.
 
     python tools/mutate.py                 # every mutant, a table, exit 1 if any survive
     python tools/mutate.py --list          # the mutants, without running anything
-    python tools/mutate.py -k fairness     # only mutants whose id contains "fairness"
+    python tools/mutate.py -k fairness     # only mutants whose id contains "fairness" (repeatable)
 
 Exit status: 0 all killed; 1 a mutant survived, timed out, broke pytest itself,
 or its snippet is no longer in the source (the list needs updating); 2 the
@@ -40,6 +40,8 @@ class Mutant:
     new: str
     what: str
     tests: tuple[str, ...]
+    alternatives: tuple[tuple[str, str], ...] = ()
+    """Other (old, new) forms of the same bug, for code that is being rewritten: the first found is used."""
 
 
 def _planted(*names: str) -> tuple[str, ...]:
@@ -84,21 +86,23 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fairness-straddle-passes",
         "pytest_mlgate/checks/fairness.py",
-        "elif high <= limit:",
-        "elif d.difference <= limit:",
-        "a disparity interval straddling max_difference passes on its point estimate",
+        "judge_interval(d.difference_ci, None, limit)",
+        "judge_interval((d.difference, d.difference), None, limit)",
+        "a disparity interval straddling max_difference is judged on its point estimate",
         _planted("test_a_fairness_interval_straddling_its_limit_is_inconclusive"),
+        alternatives=(("elif high <= limit:", "elif d.difference <= limit:"),),
     ),
     Mutant(
         "canary-drift-ignores-significance",
         "pytest_mlgate/live/canary.py",
-        "significant = stats.pvalue < 0.05",
-        "significant = True",
-        "canary score drift fails on PSI alone, whatever its p-value",
+        "status: Status = judge_interval(ci, None, limit)",
+        "status: Status = judge_interval((stats.psi, stats.psi), None, limit)",
+        "canary score drift judged on the PSI alone, not on its interval (or its p-value)",
         _planted(
             "test_canary_score_drift_at_tiny_n_is_not_a_failure_without_significance",
             "test_canary_score_drift_that_is_large_and_significant_fails",
         ),
+        alternatives=(("significant = stats.pvalue < 0.05", "significant = True"),),
     ),
     # --- drift --------------------------------------------------------------------------------
     Mutant(
@@ -173,10 +177,11 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fairness-ratio-on-point",
         "pytest_mlgate/checks/fairness.py",
-        "elif r_low >= min_ratio:",
-        "elif d.ratio >= min_ratio:",
-        "min_ratio (and the four-fifths rule) passes on the point estimate, not the bound",
+        "judge_interval(d.ratio_ci, min_ratio, None)",
+        "judge_interval((d.ratio, d.ratio), min_ratio, None)",
+        "min_ratio (and the four-fifths rule) judged on the point estimate, not the bound",
         _planted("test_a_ratio_interval_straddling_its_limit_is_inconclusive"),
+        alternatives=(("elif r_low >= min_ratio:", "elif d.ratio >= min_ratio:"),),
     ),
     Mutant(
         "fairness-n-boot-ignored",
@@ -258,7 +263,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "var = _var(d10, m) / m + _var(d01, n) / n",
         "var = _var(d10, m) / m",
         "paired DeLong variance without the negatives' structural component",
-        ("tests/test_stats_oracle.py::test_delong_se_matches_a_20000_replicate_bootstrap",),
+        (
+            *_planted("test_delong_standard_errors_equal_the_definition_on_unbalanced_classes"),
+            "tests/test_stats_oracle.py::test_delong_se_matches_a_20000_replicate_bootstrap",
+        ),
     ),
     Mutant(
         "delong-single-sizes-swapped",
@@ -266,7 +274,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "var = _var(c.v10[0], m) / m + _var(c.v01[0], n) / n",
         "var = _var(c.v10[0], m) / n + _var(c.v01[0], n) / m",
         "single-model DeLong variance divides by the other class's count",
-        ("tests/test_stats_oracle.py::test_single_auc_se_matches_bootstrap_and_value_matches_sklearn",),
+        (
+            *_planted("test_delong_standard_errors_equal_the_definition_on_unbalanced_classes"),
+            "tests/test_stats_oracle.py::test_single_auc_se_matches_bootstrap_and_value_matches_sklearn",
+        ),
     ),
     Mutant(
         "n-boot-ignored",
@@ -333,11 +344,18 @@ def _failed_tests(output: str) -> str:
 def run_mutant(copy: Path, mutant: Mutant, timeout: float) -> Outcome:
     path = copy / mutant.path
     original = path.read_text(encoding="utf-8")
-    found = original.count(mutant.old)
-    if found != 1:
-        return Outcome(mutant, "stale", 0.0, f"snippet found {found} times in {mutant.path}")
+    forms = [
+        (old, new)
+        for old, new in ((mutant.old, mutant.new), *mutant.alternatives)
+        if original.count(old) == 1
+    ]
+    if not forms:
+        return Outcome(
+            mutant, "stale", 0.0, f"no snippet of this mutant is found exactly once in {mutant.path}"
+        )
+    old, new = forms[0]
     start = time.monotonic()
-    path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+    path.write_text(original.replace(old, new), encoding="utf-8")
     try:
         code, output = _pytest(copy, list(mutant.tests), timeout)
     finally:
@@ -358,14 +376,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("-k", dest="pattern", default="", help="only mutants whose id contains this")
+    parser.add_argument(
+        "-k",
+        dest="patterns",
+        action="append",
+        default=[],
+        help="only mutants whose id contains this (repeatable)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--no-baseline", action="store_true", help="skip the run on the unmutated copy")
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTANTS if args.pattern in m.id]
+    chosen = [m for m in MUTANTS if not args.patterns or any(p in m.id for p in args.patterns)]
     if not chosen:
-        print(f"no mutant id contains {args.pattern!r}", file=sys.stderr)
+        print(f"no mutant id contains any of {args.patterns}", file=sys.stderr)
         return 2
     if args.list:
         for m in chosen:

@@ -158,3 +158,185 @@ def test_ordinary_anchors_still_work(tmp_path: Path) -> None:
     done = mlgate("validate-config", "mlgate.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "3 metric(s)" in done.stdout
+
+
+# --- reports read back --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A report the gate really wrote, to break one key at a time."""
+    from pytest_mlgate.cli import main
+
+    root = tmp_path_factory.mktemp("report")
+    write_holdout(root, n=1000)
+    config = write_config(root, "better")
+    assert main(["gate", "-c", str(config), "-o", str(root / "r.json"), "--no-log"]) == 0
+    report: dict[str, Any] = json.loads((root / "r.json").read_text(encoding="utf-8"))
+    return report
+
+
+def _broken(report: dict[str, Any], change: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(report))
+    change(copy)
+    return copy
+
+
+BROKEN = {
+    "ci-of-one": (lambda r: r["checks"][0].update(ci=[0.1]), "`$.checks[0].ci`=[0.1] must hold 2 items"),
+    "checks-of-numbers": (lambda r: r.update(checks=[1, 2]), "`$.checks[0]`=1 must be an object"),
+    "checks-not-a-list": (lambda r: r.update(checks={"a": 1}), '`$.checks`={"a": 1} must be a list'),
+    "ci-of-text": (lambda r: r["checks"][1].update(ci=["a", "b"]), '`$.checks[1].ci[0]`="a" must be'),
+    "threshold-text": (
+        lambda r: r["checks"][2]["threshold"].update(margin="wide"),
+        '`$.checks[2].threshold.margin`="wide" must be a number or null',
+    ),
+    "check-missing-status": (lambda r: r["checks"][0].pop("status"), "`$.checks[0].status` is missing"),
+    "candidate-a-list": (
+        lambda r: r["provenance"].update(candidate=[1]),
+        "`$.provenance.candidate`=[1] must be an object or null",
+    ),
+    "decision-forged": (lambda r: r.update(decision="ship it"), '`$.decision`="ship it" must be one of'),
+    "n-negative": (lambda r: r["checks"][0].update(n=-5), "`$.checks[0].n`=-5 must be >= 0"),
+    "empty-object": (lambda r: r.clear(), "`$.schema_version`=null must be a version"),
+}
+
+
+@pytest.mark.parametrize("command", ["markdown", "html", "text", "publish"])
+@pytest.mark.parametrize("broken", list(BROKEN))
+def test_a_report_of_the_wrong_shape_names_the_json_path(
+    tmp_path: Path,
+    real_report: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+    command: str,
+) -> None:
+    from pytest_mlgate.cli import main
+
+    change, expected = BROKEN[broken]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(_broken(real_report, change)), encoding="utf-8")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    args = (
+        ["github", "publish", str(path)]
+        if command == "publish"
+        else ["report", str(path), "--format", command]
+    )
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert f"report file `{path}`" in err and expected in err, err
+    assert "internal error" not in err
+    assert not (tmp_path / "out").exists()  # no outputs from a report that could not be read
+
+
+def test_the_real_report_itself_reads(real_report: dict[str, Any], tmp_path: Path) -> None:
+    from pytest_mlgate.report.validate import read_report
+
+    (tmp_path / "r.json").write_text(json.dumps(real_report), encoding="utf-8")
+    assert read_report(tmp_path / "r.json") == real_report
+
+
+def test_a_newer_minor_version_may_add_keys(real_report: dict[str, Any], tmp_path: Path) -> None:
+    from pytest_mlgate.report.validate import read_report
+
+    newer = _broken(real_report, lambda r: r.update(schema_version="1.99", added_later={"x": 1}))
+    (tmp_path / "r.json").write_text(json.dumps(newer), encoding="utf-8")
+    assert read_report(tmp_path / "r.json")["added_later"] == {"x": 1}
+    same = _broken(real_report, lambda r: r.update(added_later=1))
+    (tmp_path / "r.json").write_text(json.dumps(same), encoding="utf-8")
+    with pytest.raises(Exception, match=r"`\$.added_later` is not a key of the report schema"):
+        read_report(tmp_path / "r.json")
+
+
+@pytest.mark.parametrize("depth", [150, 200_000])
+def test_a_deeply_nested_report_is_refused(tmp_path: Path, real_report: dict[str, Any], depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    marked = _broken(real_report, lambda r: r["checks"][0].update(details={"deep": "HERE"}))
+    text = json.dumps(marked).replace('"HERE"', nested)
+    (tmp_path / "r.json").write_text(text, encoding="utf-8")
+    done = mlgate("report", "r.json", "--format", "html", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert "report file `r.json`" in done.stderr and "deep" in done.stderr
+
+
+def test_a_huge_report_is_refused_before_reading(tmp_path: Path) -> None:
+    with (tmp_path / "r.json").open("wb") as out:
+        out.truncate(300 * 1024 * 1024)  # sparse: costs no disk
+    done = mlgate("github", "publish", "r.json", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert "report file `r.json` is larger than 256 MiB" in done.stderr
+
+
+# --- profiles and golden files ------------------------------------------------------------------
+
+
+def test_deeply_nested_profile_and_golden_json_are_data_errors(tmp_path: Path) -> None:
+    from pytest_mlgate.errors import DataError
+    from pytest_mlgate.golden import read_golden
+    from pytest_mlgate.profile import load_profile
+
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "profile.json").write_text('{"kind": "mlgate-profile", "columns": ' + deep + "}")
+    with pytest.raises(DataError, match=r"reference profile `.*profile.json` .*deep"):
+        load_profile(tmp_path / "profile.json")
+    (tmp_path / "case.json").write_text('{"kind": "mlgate-golden", "inputs": ' + deep + "}")
+    with pytest.raises(DataError, match=r"golden file `.*case.json` is corrupt: .*deep"):
+        read_golden(tmp_path / "case.json")
+    (tmp_path / "case.csv").write_text("x,__expected_score__\n1,0.5\n")
+    (tmp_path / "case.csv.meta.json").write_text("[1, 2]")
+    with pytest.raises(DataError, match=r"golden metadata `.*case.csv.meta.json` is corrupt"):
+        read_golden(tmp_path / "case.csv")
+
+
+# --- labels that look like mathtext ----------------------------------------------------------------
+
+MATH = r"$\frac{$"
+
+
+def test_mathtext_like_names_render_as_text(tmp_path: Path) -> None:
+    """A column and group values named like matplotlib mathtext, through the gate to the HTML page."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 1200
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            MATH: rng.normal(1.0, 1, n),
+            "$g$": np.where(rng.random(n) < 0.5, r"$\sqrt{$", "$x$"),
+            "cand": np.clip(y * 0.6 + rng.random(n) * 0.4, 0, 1),
+            "base": np.clip(y * 0.4 + rng.random(n) * 0.6, 0, 1),
+        }
+    )
+    frame.to_csv(tmp_path / "holdout.csv", index=False)
+    frame[[MATH]].assign(**{MATH: rng.normal(0, 1, n)}).to_csv(tmp_path / "reference.csv", index=False)
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\n"
+        "data: {path: holdout.csv, target: y}\n"
+        "candidate: {column: cand}\n"
+        "baseline: {column: base}\n"
+        "metrics: {roc_auc: {margin: 0.01}}\n"
+        f"drift: {{reference: reference.csv, columns: ['{MATH}']}}\n"
+        "fairness: {sensitive: ['$g$'], metrics: [selection_rate]}\n",
+        encoding="utf-8",
+    )
+    done = mlgate("gate", "--no-log", "--html", "r.html", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page.count("<svg") >= 3  # the drift, histogram and fairness figures were drawn
+    assert MATH in page and r"$\sqrt{$" in page
+
+
+def test_a_report_with_a_mathtext_metric_name_renders(
+    tmp_path: Path, real_report: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_mlgate.cli import main
+
+    report = _broken(real_report, lambda r: r["checks"][0].update(metric=MATH))
+    (tmp_path / "r.json").write_text(json.dumps(report), encoding="utf-8")
+    assert main(["report", str(tmp_path / "r.json"), "--format", "html", "-o", str(tmp_path / "r.html")]) == 0
+    assert MATH in (tmp_path / "r.html").read_text(encoding="utf-8")

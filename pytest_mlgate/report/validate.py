@@ -75,8 +75,8 @@ def read_report(path: Path) -> dict[str, Any]:
     version = data.get("schema_version")
     if not isinstance(version, str) or not re.fullmatch(r"[0-9]+\.[0-9]+", version):
         raise DataError(
-            f"report file `{path}` is not an mlgate JSON report: `$.schema_version`={version!r} "
-            'must be a version like "1.5"'
+            f"report file `{path}` is not an mlgate JSON report: "
+            + _bad("$.schema_version", version, 'be a version like "1.5"')
         )
     if version.split(".")[0] != "1":
         raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")

@@ -340,3 +340,24 @@ def test_a_report_with_a_mathtext_metric_name_renders(
     (tmp_path / "r.json").write_text(json.dumps(report), encoding="utf-8")
     assert main(["report", str(tmp_path / "r.json"), "--format", "html", "-o", str(tmp_path / "r.html")]) == 0
     assert MATH in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_promote_reads_the_report_through_the_same_check(
+    tmp_path: Path, real_report: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before the registry is contacted: the tracking URI here answers nothing."""
+    from pytest_mlgate.cli import main
+
+    write_holdout(tmp_path, n=200)
+    config = tmp_path / "mlgate.yaml"
+    config.write_text(
+        "task: binary\ndata: {path: holdout.csv, target: y}\n"
+        "mlflow: {tracking_uri: 'http://127.0.0.1:9'}\n"
+        "candidate: {model: 'models:/credit/2', trust: true}\nmetrics: {roc_auc: {min: 0.5}}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps(_broken(real_report, BROKEN["ci-of-one"][0])), encoding="utf-8")
+    assert main(["promote", str(report), "-c", str(config), "--no-git-tag"]) == 3
+    err = capsys.readouterr().err
+    assert f"report file `{report}` is malformed: `$.checks[0].ci`=[0.1] must hold 2 items" in err

@@ -56,19 +56,10 @@ class Promotion:
 
 
 def read_report(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise DataError(f"report file `{path}` does not exist; run `mlgate gate` or `pytest --mlgate` first")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = str(data["schema_version"])
-        data["provenance"]["candidate"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise DataError(
-            f"report file `{path}` is not an mlgate JSON report: {type(exc).__name__}: {exc}"
-        ) from None
-    if version.split(".")[0] != "1":
-        raise DataError(f"report file `{path}` has schema_version {version}; this mlgate reads 1.x")
-    return dict(data)
+    """The report, checked against the report schema (a wrong shape names the JSON path)."""
+    from ..report.validate import read_report as read_checked
+
+    return read_checked(path)
 
 
 def promote(

@@ -12,7 +12,13 @@ WORKFLOWS  := examples/workflows/*.yml .github/workflows/ci.yml
 # The dependency suites: numerics, data reading, checks, config, reports and the plugin, on the
 # floors (.venv-lowest) and on the newest releases (.venv-newest). The Actions harness, the MLflow
 # server and Chromium need the main suite's venv and its time, so they stay there.
-DEPS_TESTS  := tests/test_validation.py
+DEPS_TESTS  := $(addprefix tests/test_,$(addsuffix .py,dependency_versions validation data_edges \
+	data_checks_e2e drift fairness golden edge_cases gate_tasks bad_input cli plugin progress properties \
+	operational stats_oracle twosample live asserts docs))
+# Simulations (marked slow) judge the statistics, not the libraries; ONNX and Chromium stay in the main suite.
+DEPS_SELECT := -m "not slow" \
+	--deselect tests/test_gate_tasks.py::test_onnx_candidate_against_a_skops_baseline \
+	--deselect tests/test_live.py::test_live_reports_render_in_chromium_with_the_verdict_and_the_named_requests
 DEPS_EXTRAS := sklearn,parquet,properties
 DEPS_ORACLES := jsonschema fairlearn statsmodels
 DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
@@ -67,11 +73,11 @@ test: lint
 
 test-lowest: .venv-lowest/.installed
 	.venv-lowest/bin/python -c "$(DEPS_VERSIONS)"
-	.venv-lowest/bin/python -m pytest -q $(DEPS_TESTS)
+	.venv-lowest/bin/python -m pytest -q $(DEPS_SELECT) $(DEPS_TESTS)
 
 test-newest: .venv-newest/.installed
 	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
-	.venv-newest/bin/python -m pytest -q $(DEPS_TESTS)
+	.venv-newest/bin/python -m pytest -q $(DEPS_SELECT) $(DEPS_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py

@@ -15,4 +15,5 @@ def option(config: pytest.Config, name: str) -> Any:
     value = config.getoption(name)
     if value is None:
         value = config.getini(name)
-    return None if value in ("", None) else value
+    # pytest 7 reads an unset ini value whose default is None as [], later ones as None.
+    return None if value in ("", None, []) else value

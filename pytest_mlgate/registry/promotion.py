@@ -17,12 +17,19 @@ the version it found. The alias move is one request: after a failure it is
 either unchanged or fully moved, and a rerun reads which and finishes the
 ledger (an alias already on the candidate is "already promoted"). A lock left
 behind by a process that died is broken when its holder is provably gone
-(same host, no such pid) or older than ``stale_after``. Not guaranteed:
-someone moving the alias by hand in the MLflow UI is not serialised, though
-the next promotion still sees and refuses the unexpected version.
+(same host, no such pid) or older than ``stale_after``. Breaking and releasing
+are both a compare-and-delete (``_delete_if_held_by``): each taking of the lock
+carries a random token, and only the party that creates that taking's claim
+may delete it, after reading the token again. So two waiters that saw the same
+stale holder cannot both break it, and a slow holder whose lock was broken
+does not delete its successor's (it also checks its token just before moving
+the alias). Not guaranteed: someone moving the alias by hand in the MLflow UI
+is not serialised, though the next promotion still sees and refuses the
+unexpected version.
 
 The ledger lives in the registered model's tags, ``mlgate.ledger.000001`` …,
-one JSON entry each, appended only under the lock.
+one JSON entry each, appended only under the lock. Tags are anyone's to edit,
+so every entry is validated when read: a malformed one stops the command.
 """
 
 from __future__ import annotations

@@ -128,7 +128,11 @@ class LogReader:
                 # JSON lines may leave a key out of a row, or out of a whole chunk: the first
                 # chunk's keys are the log's columns, and a later chunk without one reads as empty.
                 keys: list[str] | None = None
-                for chunk in pd.read_json(path, lines=True, chunksize=rows, dtype=False, convert_dates=False):
+                # Before pandas 3.1, dtype=False still turned date-like columns into dates; 3.1 deprecates
+                # convert_dates, the keyword that stopped it, and dtype=False alone keeps the text.
+                pandas_version = tuple(int(part) for part in pd.__version__.split(".")[:2])
+                no_dates: dict[str, bool] = {} if pandas_version >= (3, 1) else {"convert_dates": False}
+                for chunk in pd.read_json(path, lines=True, chunksize=rows, dtype=False, **no_dates):
                     if keys is None:
                         keys = list(chunk.columns)
                         self._check_columns(keys)

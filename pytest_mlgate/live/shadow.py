@@ -49,7 +49,10 @@ def analyse(config: LiveConfig) -> GateReport:
     if production.empty or shadow.empty:
         empty = cfg.production if production.empty else cfg.shadow
         raise DataError(f"log `{config.logs.path}` has no rows for arm {empty!r}: nothing to pair")
-    joined = production.join(shadow, how="inner", lsuffix="_production", rsuffix="_shadow")
+    # merge, not join: join's lsuffix/rsuffix are deprecated in pandas 3.1 and its `suffixes` is new there.
+    joined = production.merge(
+        shadow, how="inner", left_index=True, right_index=True, suffixes=("_production", "_shadow")
+    )
     only_production = int(len(production) - len(joined))
     only_shadow = int(len(shadow) - len(joined))
     if joined.empty:

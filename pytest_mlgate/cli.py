@@ -495,7 +495,8 @@ def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
             )
         # `##[` anywhere in a log line is a workflow command to the runner; \u005b is the same JSON.
         return json.dumps(data, indent=2).replace("##[", "##\\u005b") + "\n"
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    # The schema leaves each check's `details` free-form; a hand-made one can still break a figure.
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
         raise DataError(
             f"report file `{path}` is malformed: {type(exc).__name__}: {exc} "
             "(check it against `mlgate schema report`)"

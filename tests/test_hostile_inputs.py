@@ -361,3 +361,50 @@ def test_promote_reads_the_report_through_the_same_check(
     assert main(["promote", str(report), "-c", str(config), "--no-git-tag"]) == 3
     err = capsys.readouterr().err
     assert f"report file `{report}` is malformed: `$.checks[0].ci`=[0.1] must hold 2 items" in err
+
+
+def test_a_short_interval_in_free_form_details_is_a_data_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`details` is free-form in the schema, so the renderer's own failure must still be exit 3."""
+    from pytest_mlgate.cli import main
+
+    report = {
+        "schema_version": "1.5",
+        "decision": "reject",
+        "summary": "REJECT",
+        "mode": "superiority",
+        "confidence": 0.95,
+        "seed": 0,
+        "fail_on": "reject",
+        "checks": [
+            {
+                "id": "fairness:selection_rate",
+                "kind": "fairness",
+                "status": "fail",
+                "metric": "selection_rate",
+                "value": 0.3,
+                "baseline": 0.1,
+                "delta": 0.2,
+                "ci": [0.1, 0.4],
+                "n": 100,
+                "threshold": {},
+                "message": "m",
+                "details": {"groups": [{"group": "f", "n": 50, "candidate": 0.2, "candidate_ci": [0.1]}]},
+            }
+        ],
+        "provenance": {
+            "candidate": None,
+            "baseline": None,
+            "data": {"path": "d.csv", "sha256": "0" * 64, "rows": 100, "target": "y"},
+            "config": {"path": None, "sha256": "0" * 64},
+            "git_sha": None,
+            "seed": 0,
+            "versions": {"mlgate": "0", "numpy": "2"},
+        },
+    }
+    (tmp_path / "r.json").write_text(json.dumps(report), encoding="utf-8")
+    code = main(["report", str(tmp_path / "r.json"), "--format", "html", "-o", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "is malformed: IndexError" in err and "internal error" not in err

@@ -22,8 +22,9 @@ rolls back; anything else continues.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -368,6 +369,9 @@ def _metric_check(
         if min(sizes) < 2:
             raise Unmeasurable("fewer than 2 latencies logged in an arm")
         allowed_guess = _allowed(allowance, grid_quantile(control.latency, q))
+        level = look.confidence(sizes, cfg.min_requests)
+        # A sequence reads the order-statistic draws at its own level rather than as Δ̂ ± z·sd: one
+        # unbounded draw makes the sd inf, and a tail quantile's interval is skewed.
         c = statistic_difference(
             metric,
             Sample.from_grid(canary.latency),
@@ -375,13 +379,12 @@ def _metric_check(
             statistic=q,
             higher_is_better=False,
             rng=stream(config.seed, check_id),
-            confidence=config.confidence,
-            n_boot=config.n_boot,
+            confidence=level,
+            n_boot=_draws_at(level, config.n_boot),
             boundaries=[allowed_guess],
         )
-        level = look.confidence(sizes, cfg.min_requests)
         if look.sequential:
-            c = _normal_sequence(c, look.z(sizes, cfg.min_requests), level)
+            c = replace(c, method=f"{c.method}; normal-mixture sequence")
         extra["latency_missing"] = {"canary": canary.latency_missing, "control": control.latency_missing}
     else:  # accuracy, mae: on the labelled rows
         sizes = (canary.labelled, control.labelled)
@@ -425,22 +428,9 @@ def _metric_check(
     return comparison_check(check_id, c, status, message, allowed, **extra)
 
 
-def _normal_sequence(c: Comparison, z: float, level: float) -> Comparison:
-    """A bootstrap comparison's interval replaced by the normal-mixture sequence Δ̂ ± z·sd(replicates).
-
-    The percentile interval cannot be read this far into the tails from a few
-    thousand replicates; their standard deviation can.
-    """
-    from dataclasses import replace
-
-    assert c.replicates is not None
-    half = z * float(np.std(c.replicates, ddof=1))
-    return replace(
-        c,
-        ci=Interval(c.delta - half, c.delta + half),
-        confidence=level,
-        method=f"{c.method}; normal-mixture sequence",
-    )
+def _draws_at(level: float, n_boot: int) -> int:
+    """Enough draws that about 20 lie beyond each bound of a ``level`` interval (at most a million)."""
+    return max(n_boot, min(1_000_000, math.ceil(40.0 / (1.0 - level))))
 
 
 def _exact_check(look: Look, allowance: Allowance, canary: ArmTotals, control: ArmTotals) -> dict[str, Any]:

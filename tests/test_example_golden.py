@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains the example's models and runs its gate
+
 EXAMPLE = Path(__file__).parents[1] / "examples" / "german_credit"
 
 

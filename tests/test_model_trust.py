@@ -22,9 +22,10 @@ from mlflow_parts import MlflowServer, credit_like, fit, tracking, unique_name
 from pytest_mlgate.errors import ConfigError
 from pytest_mlgate.io.mlflow_model import load_mlflow_model
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
+]
 
 PAYLOAD = """\
 from pathlib import Path

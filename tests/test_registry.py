@@ -23,9 +23,10 @@ from mlflow_parts import BIN, MlflowServer, Project, free_port, make_project
 
 from pytest_mlgate.cli import main
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
+]
 
 
 def client(url: str) -> Any:

@@ -16,9 +16,10 @@ from mlflow_parts import MlflowServer, Project, free_port, make_project, registe
 from pytest_mlgate.cli import main
 from pytest_mlgate.registry.connect import EMBEDDED_DB, tracking_uri
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
+]
 
 
 def gate(project: Project, candidate: str, baseline: str | None = None, **extra: Any) -> int:

@@ -23,9 +23,10 @@ from pytest_mlgate.cli import main
 from pytest_mlgate.registry import promotion
 from pytest_mlgate.registry.connect import RegistryError
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
+]
 
 
 def client(url: str) -> Any:

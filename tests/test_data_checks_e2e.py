@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow  # four data sets of 6,000 rows through the CLI and pytest
+
 SCHEMA = json.loads((Path(__file__).parents[1] / "pytest_mlgate/schemas/report.schema.json").read_text())
 
 CONFIG = """\

@@ -38,6 +38,7 @@ def _module(pytester: pytest.Pytester, shift: float) -> None:
     pytester.makepyfile(test_model=TEST_MODULE.format(shift=shift))
 
 
+@pytest.mark.slow  # trains and scores models in several pytest runs
 def test_missing_file_fails_with_instructions_then_update_writes_and_passes(
     pytester: pytest.Pytester,
 ) -> None:
@@ -52,6 +53,7 @@ def test_missing_file_fails_with_instructions_then_update_writes_and_passes(
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # trains and scores models in several pytest runs
 def test_a_changed_model_fails_with_the_worst_rows_and_update_accepts_it(pytester: pytest.Pytester) -> None:
     _module(pytester, 0.0)
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
@@ -83,6 +85,7 @@ def test_ci_refuses_updates_unless_forced(pytester: pytest.Pytester, monkeypatch
     ).assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # trains and scores models in several pytest runs
 def test_update_new_only_keeps_existing_files_and_orphans_are_reported(pytester: pytest.Pytester) -> None:
     _module(pytester, 0.0)
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update-new-only").assert_outcomes(

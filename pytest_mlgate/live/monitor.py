@@ -316,7 +316,7 @@ def _operational(config: LiveConfig, cfg: MonitorConfig, window: Any, hours: flo
                     ci,
                     int(present.size),
                     limit,
-                    "bootstrap",
+                    f"binomial order statistics (q{q:g})",
                     unit=" ms",
                 )
             )

@@ -18,6 +18,7 @@ run from the working tree.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
@@ -33,6 +34,43 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+_ACTION_COPY: list[Path] = []
+
+
+def action_checkout() -> Path:
+    """This process's own copy of the repository, where the actions run and install from.
+
+    pip builds the package inside the folder it installs from (``build/``, ``*.egg-info``), so two
+    test workers installing from one checkout at the same time break each other's build. On GitHub
+    every job has its own copy of the action, too.
+    """
+    if not _ACTION_COPY:
+        target = Path(tempfile.mkdtemp(prefix="mlgate-action-")) / "checkout"
+        skip = (
+            ".git",
+            ".venv*",
+            "build",
+            "*.egg-info",
+            "node_modules",
+            "__pycache__",
+            "*_cache",
+            "artifacts",
+            "logs",
+        )
+        shutil.copytree(REPO, target, ignore=shutil.ignore_patterns(*skip))
+        atexit.register(shutil.rmtree, target.parent, True)
+        _ACTION_COPY.append(target)
+    return _ACTION_COPY[0]
+
+
+def _in_checkout(path: Path) -> Path:
+    """``path`` inside the repository, moved to this process's copy of it."""
+    try:
+        return action_checkout() / path.resolve().relative_to(REPO)
+    except ValueError:
+        return path
+
+
 OWN_ACTION = re.compile(r"^pytest-mlgate/pytest-mlgate(?P<sub>/actions/[a-z-]+)?@(?P<ref>[0-9a-f]{40})$")
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@(?P<sha>[0-9a-f]{40})$")
 STEP_TIMEOUT_S = 600
@@ -544,7 +582,7 @@ class _Scope:
         own = OWN_ACTION.match(uses)
         if uses.startswith("./") or own:
             sub = uses[2:] if uses.startswith("./") else (own.group("sub") or "").lstrip("/") if own else ""
-            return self._composite(REPO / sub if sub else REPO, inputs, name, step.get("id"))
+            return self._composite(_in_checkout(REPO / sub), inputs, name, step.get("id"))
         pinned = PINNED.match(uses)
         if not pinned:
             raise HarnessError(f"`uses: {uses}` is not pinned to a full commit SHA")
@@ -634,7 +672,7 @@ def run_action(
     context_github: dict[str, Any] | None = None,
 ) -> Run:
     """Run the composite action at ``path`` with ``inputs`` (a ``with:`` mapping, already strings)."""
-    path = path.resolve()
+    path = _in_checkout(path)
     spec = yaml.safe_load((path / "action.yml").read_text(encoding="utf-8"))
     declared = spec.get("inputs") or {}
     env = job_env if job_env is not None else machine.base_env()

@@ -238,6 +238,23 @@ def test_the_real_report_itself_reads(real_report: dict[str, Any], tmp_path: Pat
     assert read_report(tmp_path / "r.json") == real_report
 
 
+def test_the_digest_promotion_compares_is_of_the_bytes_that_were_parsed(
+    real_report: dict[str, Any], tmp_path: Path
+) -> None:
+    """One read gives both, so the file cannot be swapped between validating and hashing it."""
+    import hashlib
+
+    from pytest_mlgate.report.validate import read_report_and_sha256
+
+    raw = (
+        json.dumps({**real_report, "summary": "KEEP: café"}, ensure_ascii=False, indent=1) + "\r\n"
+    ).encode()
+    (tmp_path / "r.json").write_bytes(raw)
+    report, digest = read_report_and_sha256(tmp_path / "r.json")
+    assert report["summary"] == "KEEP: café"
+    assert digest == hashlib.sha256(raw).hexdigest()
+
+
 def test_a_newer_minor_version_may_add_keys(real_report: dict[str, Any], tmp_path: Path) -> None:
     from pytest_mlgate.report.validate import read_report
 

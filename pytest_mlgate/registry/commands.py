@@ -33,7 +33,6 @@ from .promotion import (
     registered_model,
     rollback_target,
 )
-from .publish import sha256_file
 
 if TYPE_CHECKING:
     from ..config import GateConfig
@@ -82,8 +81,9 @@ def promote(
     """
     check_text("reason", reason)
     check_text("by", actor(by))
-    report = read_report(report_path)
-    digest = sha256_file(report_path)
+    from ..report.validate import read_report_and_sha256
+
+    report, digest = read_report_and_sha256(report_path)
     provenance = report["provenance"]
     candidate = provenance.get("candidate") or {}
     name, version = candidate.get("model_name"), candidate.get("version")

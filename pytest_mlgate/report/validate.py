@@ -12,6 +12,7 @@ it uses, so the check cannot drift from the contract and the core needs no
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import re
@@ -51,9 +52,20 @@ def written_minor() -> int:
 
 def read_report(path: Path) -> dict[str, Any]:
     """The report at ``path``, or a ``DataError`` naming the file and the JSON path of what is wrong."""
+    return read_report_and_sha256(path)[0]
+
+
+def read_report_and_sha256(path: Path) -> tuple[dict[str, Any], str]:
+    """The report and the sha256 of the very bytes it was parsed from.
+
+    Promotion compares that digest with the one the registry logged: hashing a second read of the
+    file would let it be swapped in between.
+    """
     if not path.is_file():
         raise DataError(f"report file `{path}` does not exist; run `mlgate gate` or `pytest --mlgate` first")
     text = read_text(path, limit=MAX_JSON_BYTES, what="report file", error=DataError)
+    # A strict UTF-8 decode round-trips exactly, so these are the file's bytes.
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -85,7 +97,7 @@ def read_report(path: Path) -> dict[str, Any]:
     problem = shape_problem(data, report_schema(), strict=strict)
     if problem is not None:
         raise DataError(f"report file `{path}` is malformed: {problem} (see `mlgate schema report`)")
-    return data
+    return data, digest
 
 
 def shape_problem(value: Any, schema: Mapping[str, Any], *, strict: bool = True) -> str | None:

@@ -217,3 +217,21 @@ def make_project(root: Path, tracking_uri: str, holdout: pd.DataFrame, name: str
     holdout.to_csv(root / "holdout.csv", index=False)
     (root / ".gitignore").write_text("mlgate-report*.json\nmlflow.db\nmlartifacts/\n", encoding="utf-8")
     return project
+
+
+def client(url: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(url, registry_uri=url)
+
+
+def cli(project: Project, *args: str) -> int:
+    """`mlgate ARGS` in-process, from the project's folder (where its mlgate.yaml is)."""
+    from pytest_mlgate.cli import main
+
+    old = Path.cwd()
+    os.chdir(project.root)
+    try:
+        return main(list(args))
+    finally:
+        os.chdir(old)

@@ -19,29 +19,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mlflow_parts import BIN, MlflowServer, Project, free_port, make_project
-
-from pytest_mlgate.cli import main
+from mlflow_parts import BIN, MlflowServer, Project, cli, client, free_port, make_project
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
 ]
-
-
-def client(url: str) -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient(url, registry_uri=url)
-
-
-def cli(project: Project, *args: str) -> int:
-    old = Path.cwd()
-    os.chdir(project.root)
-    try:
-        return main(list(args))
-    finally:
-        os.chdir(old)
 
 
 def sha256(path: Path) -> str:

@@ -8,7 +8,6 @@ pre-receive hook that refuses tags), and the Actions harness for the promote and
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import time
@@ -17,9 +16,8 @@ from typing import Any
 
 import pytest
 from actions_harness import REPO, Machine, run_action
-from mlflow_parts import MlflowServer, Project, make_project, unique_name
+from mlflow_parts import MlflowServer, Project, cli, client, make_project, unique_name
 
-from pytest_mlgate.cli import main
 from pytest_mlgate.registry import promotion
 from pytest_mlgate.registry.connect import RegistryError
 
@@ -27,21 +25,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
 ]
-
-
-def client(url: str) -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient(url, registry_uri=url)
-
-
-def cli(project: Project, *args: str) -> int:
-    old = Path.cwd()
-    os.chdir(project.root)
-    try:
-        return main(list(args))
-    finally:
-        os.chdir(old)
 
 
 def champion(project: Project) -> str | None:

@@ -118,6 +118,48 @@ def estimate(
     return Estimate(metric, value, percentile_interval(reps, confidence), n, "bootstrap", confidence)
 
 
+def estimate_cell_counts(
+    metric: str,
+    counts: NDArray[np.integer] | FloatArray,
+    n_classes: int,
+    *,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    boundaries: Sequence[float] = (),
+) -> Estimate:
+    """``estimate`` of a confusion-cell metric from its K×K counts (``counts[t * K + p]``)."""
+    spec = METRICS[metric]
+    k = n_classes
+    if np.shape(counts) != (k * k,):
+        raise ValueError(f"`counts` must have {k * k} cells for {k} classes; got shape {np.shape(counts)}")
+    value, reps = _cell_replicates(spec, counts, k, rng, confidence, n_boot, boundaries)
+    n = int(np.asarray(counts).sum())
+    return Estimate(metric, value, percentile_interval(reps, confidence), n, "bootstrap", confidence)
+
+
+def _cell_replicates(
+    spec: MetricSpec,
+    counts_in: NDArray[np.integer] | FloatArray,
+    k: int,
+    rng: np.random.Generator,
+    confidence: float,
+    n_boot: int,
+    boundaries: Sequence[float],
+) -> tuple[float, FloatArray]:
+    counts = np.asarray(counts_in, dtype=np.float64)
+    n = int(counts.sum())
+    square = counts.reshape(k, k)
+    present = np.asarray((square.sum(axis=0) + square.sum(axis=1)) > 0)
+    value = float(confusion_metric(spec, counts.reshape(1, k, k), 1, present)[0])
+
+    def draw_cells(gen: np.random.Generator, size: int) -> FloatArray:
+        conf = gen.multinomial(n, counts / n, size=size).astype(np.float64)
+        return confusion_metric(spec, conf.reshape(-1, k, k), 1, present)
+
+    return value, draw_replicates(draw_cells, rng, n_boot, confidence, boundaries)
+
+
 # --- families -------------------------------------------------------------------------------
 
 
@@ -134,9 +176,33 @@ def _compare_cells(
 ) -> Comparison:
     k = n_classes
     y_i, c_i, b_i = (np.asarray(a, dtype=np.intp) for a in (y, cand, base))
-    n = y_i.shape[0]
-    # Cell (true, cand, base): the paired row bootstrap only ever needs these counts.
-    counts = np.bincount((y_i * k + c_i) * k + b_i, minlength=k**3).astype(np.float64)
+    counts = np.bincount((y_i * k + c_i) * k + b_i, minlength=k**3)
+    return compare_cell_counts(
+        spec.name, counts, k, rng=rng, confidence=confidence, n_boot=n_boot, raw_boundaries=raw_bounds
+    )
+
+
+def compare_cell_counts(
+    metric: str,
+    counts: NDArray[np.integer] | FloatArray,
+    n_classes: int,
+    *,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    raw_boundaries: Sequence[float] = (),
+) -> Comparison:
+    """The paired cell bootstrap from the counts of the (true, cand, base) cells alone.
+
+    ``counts[(t * K + c) * K + b]`` rows have true class t, candidate label c and
+    baseline label b: a distributed engine can count them and hand them here.
+    """
+    spec = METRICS[metric]
+    k = n_classes
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.shape != (k**3,):
+        raise ValueError(f"`counts` must have {k**3} cells for {k} classes; got shape {counts.shape}")
+    n = int(counts.sum())
     occupied = np.flatnonzero(counts)
     probs = counts[occupied] / n
     true_of, cand_of, base_of = np.unravel_index(occupied, (k, k, k))
@@ -157,8 +223,13 @@ def _compare_cells(
             cell_counts, base_cells, base_present
         )
 
-    reps = draw_replicates(draw, rng, n_boot, confidence, raw_bounds)
-    pvalue = _mcnemar(y_i, c_i, b_i) if spec.name == "accuracy" else None
+    reps = draw_replicates(draw, rng, n_boot, confidence, raw_boundaries)
+    occupied_counts = counts[occupied]
+    pvalue = None
+    if spec.name == "accuracy":
+        only_cand = int(occupied_counts[(cand_of == true_of) & (base_of != true_of)].sum())
+        only_base = int(occupied_counts[(base_of == true_of) & (cand_of != true_of)].sum())
+        pvalue = _mcnemar(only_cand, only_base)
     return Comparison(
         metric=spec.name,
         candidate=cand_value,
@@ -171,7 +242,7 @@ def _compare_cells(
         confidence=confidence,
         pvalue=pvalue,
         n_boot=reps.size,
-        discordant=int(np.count_nonzero(c_i != b_i)),
+        discordant=int(occupied_counts[cand_of != base_of].sum()),
         replicates=reps,
     )
 
@@ -200,10 +271,7 @@ class _CellMap:
         return np.asarray((conf.sum(axis=0) + conf.sum(axis=1)) > 0)
 
 
-def _mcnemar(y: NDArray[np.intp], cand: NDArray[np.intp], base: NDArray[np.intp]) -> float:
-    cand_right, base_right = cand == y, base == y
-    only_cand = int(np.count_nonzero(cand_right & ~base_right))
-    only_base = int(np.count_nonzero(base_right & ~cand_right))
+def _mcnemar(only_cand: int, only_base: int) -> float:
     if only_cand + only_base == 0:
         return 1.0
     return float(sps.binomtest(only_cand, only_cand + only_base, 0.5).pvalue)
@@ -323,16 +391,9 @@ def _single_replicates(
     if spec.family == "cells":
         k = n_classes
         y_i, p_i = np.asarray(y, dtype=np.intp), np.asarray(pred, dtype=np.intp)
-        counts = np.bincount(y_i * k + p_i, minlength=k * k).astype(np.float64)
-        square = counts.reshape(k, k)
-        present = np.asarray((square.sum(axis=0) + square.sum(axis=1)) > 0)
-        value = float(confusion_metric(spec, counts.reshape(1, k, k), 1, present)[0])
-
-        def draw_cells(gen: np.random.Generator, size: int) -> FloatArray:
-            conf = gen.multinomial(n, counts / n, size=size).astype(np.float64)
-            return confusion_metric(spec, conf.reshape(-1, k, k), 1, present)
-
-        return value, draw_replicates(draw_cells, rng, n_boot, confidence, boundaries)
+        return _cell_replicates(
+            spec, np.bincount(y_i * k + p_i, minlength=k * k), k, rng, confidence, n_boot, boundaries
+        )
     if spec.family == "r2":
         pf = _f(pred)
         columns = _r2_columns(_f(y), pf, pf)

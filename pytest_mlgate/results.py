@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject", "pass"]
@@ -110,6 +110,8 @@ class GateReport:
     """The analysis's own word (canary: promote, continue or rollback); ``decision`` is its gate equivalent."""
     details: dict[str, Any] = field(default_factory=dict)
     """Analysis-wide figures: the canary score and steps, the sample-ratio test, the window."""
+    plots: dict[str, Any] = field(default_factory=dict)
+    """Curve data for the HTML figures (ROC, calibration, confusion, residuals, slices), from 1.6."""
 
     def failed(self, fail_on: str | None = None) -> bool:
         """Whether this decision fails a run under ``fail_on`` (reject, keep or never)."""
@@ -123,7 +125,7 @@ class GateReport:
         return self.decision == "reject"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "analysis": self.analysis,
             "verdict": self.verdict or self.decision,
@@ -137,6 +139,9 @@ class GateReport:
             "provenance": self.provenance,
             "details": _clean(self.details),
         }
+        if self.plots:
+            out["plots"] = _clean(self.plots)
+        return out
 
     def write(self, path: Path) -> None:
         """Write the JSON report; a path that cannot be written is a usage error."""

@@ -1,0 +1,233 @@
+"""The report's ``plots`` section: what the HTML figures need from the per-row predictions.
+
+The JSON report carries verdicts and intervals, not rows, yet ROC curves, confusion
+matrices and residuals need every prediction. So at gate time, while the rows are
+in memory, they are summarised here into a bounded section (a few hundred numbers
+per figure, at most ``MAX_SLICE_LEVELS`` levels per slice column, ``TOP_ROWS``
+disagreeing rows), and ``mlgate report --format html`` redraws from that alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .stats import curves
+from .stats.metrics import METRICS
+from .stats.paired import compare, estimate
+from .stats.result import Unmeasurable
+from .stats.rng import stream
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import GateConfig
+    from .data import EvalData, Predictions
+
+TOP_ROWS = 10
+MAX_CLASSES = 30
+"""More classes than this make an unreadable matrix and a large report: the per-class figures are left out."""
+MAX_SLICE_COLUMNS = 8
+MAX_SLICE_LEVELS = 10
+NUMERIC_SLICE_BINS = 5
+MIN_SLICE_ROWS = 30
+"""As fairness's default `min_group_size`: a smaller slice is listed, never measured."""
+SLICE_METRICS = 4
+SLICE_BOOT = 500
+"""Replicates per slice interval: slices are context for a reader, not what the gate decides on."""
+SAMPLE_POINTS = 400
+_TEXT = 80
+
+
+def report_plots(config: GateConfig, data: EvalData) -> dict[str, Any]:
+    """The ``plots`` section for a gate run with at least a candidate; ``{}`` when there is nothing to draw."""
+    models = {p.identity["role"]: p for p in (data.candidate, data.baseline) if p is not None}
+    if not models or data.n == 0:
+        return {}
+    out: dict[str, Any] = {"task": data.task, "rows": data.n, "models": {}}
+    if data.task == "regression":
+        y = np.asarray(data.y, dtype=np.float64)
+        values = {role: p.values for role, p in models.items() if p.values is not None}
+        if values:
+            out["residuals"] = curves.residuals(y, values)
+            out["models"] = {role: {"binned": curves.binned_means(y, v)} for role, v in values.items()}
+            out["sample"] = _sample(config, y, values)
+    else:
+        out["classes"] = [str(c) for c in data.classes]
+        y = np.asarray(data.y, dtype=np.intp)
+        for role, p in models.items():
+            out["models"][role] = _classifier(config, data, y, p)
+    slices = _slice_columns(config, data.frame)
+    if slices:
+        out["slices"] = _slices(config, data, slices)
+    if len(models) == 2:
+        rows = _disagreements(data, slices)
+        if rows:
+            out["disagreements"] = rows
+    return out
+
+
+def _classifier(config: GateConfig, data: EvalData, y: Any, p: Predictions) -> dict[str, Any]:
+    k = data.n_classes
+    figures: dict[str, Any] = {}
+    if p.labels is not None and k <= MAX_CLASSES:
+        matrix = curves.confusion(y, p.labels, k)
+        figures["confusion"] = matrix
+        figures["per_class"] = curves.per_class(matrix)
+    if p.scores is None:
+        return figures
+    if data.task == "binary":
+        figures.update(curves.roc_pr(y, p.scores))
+        figures["calibration"] = curves.calibration(y, p.scores)
+        figures["scores"] = curves.score_histogram(p.scores, y, 2)
+    else:
+        # Top-label reliability: the confidence of the predicted class against how often it is right.
+        top = p.scores.argmax(axis=1)
+        confidence = p.scores[np.arange(y.size), top]
+        figures["calibration"] = curves.calibration(top == y, confidence)
+        if k <= MAX_CLASSES:
+            figures["scores"] = curves.score_histogram(p.scores[np.arange(y.size), y], y, k)
+    figures["score_bins"] = curves.SCORE_BINS
+    return figures
+
+
+def _sample(config: GateConfig, y: Any, values: dict[str, Any]) -> dict[str, Any]:
+    n = y.size
+    rows = np.arange(n)
+    if n > SAMPLE_POINTS:
+        rows = np.sort(stream(config.seed, "plots:sample").choice(n, SAMPLE_POINTS, replace=False))
+    return {
+        "row": rows.tolist(),
+        "actual": y[rows].tolist(),
+        **{r: v[rows].tolist() for r, v in values.items()},
+    }
+
+
+# --- slices ---------------------------------------------------------------------------------
+
+
+def _slice_columns(config: GateConfig, frame: pd.DataFrame) -> list[str]:
+    from .data import _require_columns
+
+    named = list(getattr(config, "slices", ()) or ())
+    _require_columns(frame, named, f"data file `{config.data.path.name}`", "slices")
+    if config.fairness is not None:
+        named += [c for c in config.fairness.sensitive if c in frame.columns]
+    return list(dict.fromkeys(named))[:MAX_SLICE_COLUMNS]
+
+
+def _levels(column: pd.Series) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Level codes per row and their names: quantile bins of a many-valued number, else the top categories."""
+    import pandas as pd
+
+    missing = column.isna().to_numpy()
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and column.nunique(dropna=True) > MAX_SLICE_LEVELS:
+        x = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        edges = np.unique(np.nanquantile(x, np.linspace(0, 1, NUMERIC_SLICE_BINS + 1)))
+        codes = np.searchsorted(edges[1:-1], x, side="right")
+        names = [
+            f"[{edges[i]:.4g}, {edges[i + 1]:.4g}{']' if i == edges.size - 2 else ')'}"
+            for i in range(edges.size - 1)
+        ]
+    else:
+        text = column.astype(str).to_numpy()
+        counts = pd.Series(text[~missing]).value_counts()
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        names = [str(name)[:_TEXT] for name, _ in ordered[: MAX_SLICE_LEVELS - 1]]
+        kept = {name: i for i, (name, _) in enumerate(ordered[: MAX_SLICE_LEVELS - 1])}
+        other = len(names)
+        codes = np.fromiter((kept.get(v, other) for v in text), dtype=np.intp, count=text.size)
+        if len(ordered) > len(names):
+            names.append("other")
+    if missing.any():
+        codes = np.where(missing, len(names), codes)
+        names.append("missing")
+    return codes, names
+
+
+def _slices(config: GateConfig, data: EvalData, columns: Sequence[str]) -> list[dict[str, Any]]:
+    metrics = [m for m in config.metrics if m.callable is None and m.name in METRICS][:SLICE_METRICS]
+    out: list[dict[str, Any]] = []
+    for column in columns:
+        codes, names = _levels(data.frame[column])
+        for level, name in enumerate(names):
+            rows = np.flatnonzero(codes == level)
+            for metric in metrics:
+                out.append(_slice_row(config, data, column, name, rows, metric.name))
+    return out
+
+
+def _slice_row(
+    config: GateConfig, data: EvalData, column: str, level: str, rows: Any, metric: str
+) -> dict[str, Any]:
+    spec = METRICS[metric]
+    row: dict[str, Any] = {"column": column, "level": level, "n": int(rows.size), "metric": metric}
+    row["higher_is_better"] = spec.higher_is_better
+    if rows.size < MIN_SLICE_ROWS:
+        row["note"] = f"only {rows.size} rows (at least {MIN_SLICE_ROWS} are measured)"
+        return row
+    needs = "values" if data.task == "regression" else spec.needs
+    assert data.candidate is not None
+    try:
+        cand = data.candidate.for_needs(needs, metric)[rows]
+        y = data.y[rows]
+        rng = stream(config.seed, f"slice:{column}={level}:{metric}")
+        n_boot = min(config.n_boot, SLICE_BOOT)
+        k = max(data.n_classes, 2)
+        if data.baseline is None:
+            est = estimate(metric, y, cand, rng=rng, confidence=config.confidence, n_boot=n_boot, n_classes=k)
+            row.update(candidate=est.value, candidate_ci=list(est.ci))
+        else:
+            base = data.baseline.for_needs(needs, metric)[rows]
+            c = compare(
+                metric, y, cand, base, rng=rng, confidence=config.confidence, n_boot=n_boot, n_classes=k
+            )
+            row.update(candidate=c.candidate, baseline=c.baseline, delta=c.delta, ci=list(c.ci))
+    except ConfigError:
+        raise
+    except (Unmeasurable, ValueError, ZeroDivisionError, FloatingPointError) as exc:
+        row["note"] = f"not measurable: {exc}"[:200]
+    return row
+
+
+# --- disagreements --------------------------------------------------------------------------
+
+
+def _disagreements(data: EvalData, slices: Sequence[str]) -> list[dict[str, Any]]:
+    cand, base = data.candidate, data.baseline
+    assert cand is not None and base is not None
+    classes = data.classes
+    if data.task == "regression":
+        assert cand.values is not None and base.values is not None
+        diff = np.abs(cand.values - base.values)
+    elif cand.scores is not None and base.scores is not None:
+        # Binary: the gap in P(positive); multiclass: total variation between the two distributions.
+        gap = np.abs(cand.scores - base.scores)
+        diff = gap if gap.ndim == 1 else 0.5 * gap.sum(axis=1)
+    else:
+        assert cand.labels is not None and base.labels is not None
+        diff = (cand.labels != base.labels).astype(np.float64)
+    diff = np.where(diff > 0, diff, -1.0)  # equal predictions are no disagreement, whatever k asks for
+    picked = [int(r) for r in curves.top_differences(diff, TOP_ROWS) if diff[r] > 0]
+    out = []
+    for r in picked:
+        entry: dict[str, Any] = {"row": r, "difference": float(diff[r])}
+        if data.task == "regression":
+            entry.update(
+                actual=float(data.y[r]), candidate=float(cand.values[r]), baseline=float(base.values[r])
+            )  # type: ignore[index]
+        else:
+            entry["actual"] = classes[int(data.y[r])]
+            for role, p in (("candidate", cand), ("baseline", base)):
+                entry[role] = classes[int(p.labels[r])] if p.labels is not None else None
+                if p.scores is not None:
+                    score = p.scores[r] if p.scores.ndim == 1 else p.scores[r].max()
+                    entry[f"{role}_score"] = float(score)
+        if slices:
+            entry["values"] = {c: str(data.frame[c].iloc[r])[:_TEXT] for c in slices}
+        out.append(entry)
+    return out

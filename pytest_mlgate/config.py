@@ -73,6 +73,12 @@ _SOURCE = {
 }
 
 _METRIC = {
+    "features": Key(
+        "array",
+        "Columns this `model` is given, in order (default: the model's own `feature_names_in_`, "
+        "else `data.features`), for a candidate and a baseline trained on different columns.",
+        items="string",
+    ),
     "margin": Key("number", "Tolerated regression m >= 0, in the metric's units.", minimum=0, default=0.0),
     "gain": Key(
         "number", "Required improvement g >= 0 to promote (superiority mode).", minimum=0, default=0.0
@@ -450,6 +456,8 @@ class MetricConfig:
     callable: str | None = None
     higher_is_better: bool = True
     needs: str | None = None
+    features: tuple[str, ...] | None = None
+    """The model's input columns, when they differ from `data.features`."""
 
 
 @dataclass(frozen=True)
@@ -796,6 +804,12 @@ def _build(
         )
 
     metrics = []
+        if "features" in spec and "model" not in spec:
+            raise ConfigError(
+                f"{at}: `{role}.features` must be left out: it names the columns a `{role}.model` is given"
+            )
+        if "features" in spec and not spec["features"]:
+            raise ConfigError(f"{at}: `{role}.features`=[] must name at least one column")
     for name, spec in (raw.get("metrics") or {}).items():
         spec = spec or {}
         for key in ("higher_is_better", "needs"):
@@ -823,6 +837,7 @@ def _build(
             )
         )
     sections = [
+            features=tuple(spec["features"]) if "features" in spec else None,
         k
         for k in ("metrics", "drift", "validation", "fairness", "regression", "operational", "properties")
         if raw.get(k)

@@ -327,8 +327,7 @@ def _model_classes(model: Any, source: Source) -> list[Any]:
 
 
 def _predict(model: Any, frame: pd.DataFrame, config: GateConfig, source: Source, method: str) -> Any:
-    features = model_features(frame, config)
-    _require_columns(frame, features, f"data file `{config.data.path.name}`", "data.features")
+    features = source_features(frame, config, source, model)
     if not hasattr(model, method):
         raise DataError(f"{source.role} model `{source.uri or source.model}` has no `{method}` method")
     try:
@@ -362,6 +361,42 @@ def _missing_hint(frame: pd.DataFrame, features: list[str], config: GateConfig) 
 def model_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:
     """The columns a model source is given: `data.features`, else all but target and predictions."""
     return list(config.data.features) if config.data.features else _default_features(frame, config)
+
+
+def source_features(frame: pd.DataFrame, config: GateConfig, source: Source, model: Any) -> list[str]:
+    """The columns one model is given, in its order; a column the data lacks is a ``DataError``.
+
+    In order: `<role>.features`, the model's own `feature_names_in_` (what it was fitted on,
+    so a sensitive attribute or a column only the other model uses stays out), `data.features`,
+    else every column but the target and the predictions.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if source.features:
+        features, origin = list(source.features), f"`{source.role}.features`"
+    elif names is not None and len(names):
+        features, origin = [str(c) for c in names], "the model's own `feature_names_in_`"
+    else:
+        return _checked(frame, model_features(frame, config), config, "data.features")
+    present = {str(c) for c in frame.columns}
+    missing = [c for c in features if c not in present]
+    if missing:
+        raise DataError(
+            f"`{source.role}.features`: the {source.role} model `{source.uri or source.model}` wants "
+            f"columns {_names(missing)}, which data file `{config.data.path.name}` lacks (its inputs, "
+            f"from {origin}: {_names(features)}). Add them to the data, or set `{source.role}.features` "
+            "to the columns the model was trained on"
+        )
+    return features
+
+
+def _checked(frame: pd.DataFrame, features: list[str], config: GateConfig, key: str) -> list[str]:
+    _require_columns(frame, features, f"data file `{config.data.path.name}`", key)
+    return features
+
+
+def _names(columns: Sequence[str], shown: int = 20) -> str:
+    listed = ", ".join(f"`{c}`" for c in columns[:shown])
+    return listed + (f" … ({len(columns)} in all)" if len(columns) > shown else "")
 
 
 def _default_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:

@@ -96,22 +96,20 @@ def _run_checks(
     if config.regression:
         progress.advance(1, "golden cases")
         from .checks.regression import run_regression
-        from .data import model_features
 
-        seed_inputs = data.frame[model_features(data.frame, config)]
-        checks += run_regression(config, data.classes, seed_inputs, golden_mode, force_update)
+        checks += run_regression(
+            config, data.classes, _candidate_inputs(config, data), golden_mode, force_update
+        )
     if config.properties is not None:
         progress.advance(1, "properties")
         from .checks.properties import run_properties
-        from .data import model_features
 
-        checks += run_properties(config, data.frame[model_features(data.frame, config)])
+        checks += run_properties(config, _candidate_inputs(config, data))
     if config.operational is not None:
         progress.advance(1, "operational")
         from .checks.operational import run_operational
-        from .data import model_features
 
-        checks += run_operational(config, data.frame[model_features(data.frame, config)])
+        checks += run_operational(config, data.frame)
     return checks
 
 
@@ -121,6 +119,16 @@ def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
     checks: list[CheckResult] = []
     if config.drift is not None:
         from .checks.drift import run_drift
+
+def _candidate_inputs(config: GateConfig, data: EvalData) -> Any:
+    """The evaluation rows as the candidate model takes them (its own columns, in its order)."""
+    from .data import source_features
+    from .io.models import load_source_model
+
+    assert config.candidate is not None  # the config requires a candidate model for these checks
+    model = load_source_model(config.candidate, config)
+    return data.frame[source_features(data.frame, config, config.candidate, model)]
+
 
         current = (
             data.frame

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..config import GateConfig
+from ..data import source_features
 from ..io.models import load_source_model, model_size
 from ..operational import compare_latency, measure, peak_memory_mib
 from ..results import CheckResult
@@ -22,6 +23,12 @@ def run_operational(config: GateConfig, inputs: pd.DataFrame) -> list[CheckResul
     method = "predict_proba" if config.task != "regression" else "predict"
     # Time the model itself: an MLflow model's prediction cache would make every call after the first free.
     predicts = [getattr(getattr(model, "uncached", model), method) for model in models]
+    columns = [source_features(inputs, config, s, m) for s, m in zip(sources, models, strict=True)]
+    if columns[0] == columns[1]:
+        inputs = inputs[columns[0]]
+    else:
+        # Models trained on different columns each get their own; both pay the same selection cost.
+        predicts = [_on_columns(p, c) for p, c in zip(predicts, columns, strict=True)]
     sizes = [model_size(model, source) for model, source in zip(models, sources, strict=True)]
     checks = []
     for batch in sorted({1, cfg.batch_size}):
@@ -65,3 +72,10 @@ def run_operational(config: GateConfig, inputs: pd.DataFrame) -> list[CheckResul
             )
         )
     return checks
+
+
+def _on_columns(predict: Any, columns: list[str]) -> Any:
+    def call(frame: pd.DataFrame) -> Any:
+        return predict(frame[columns])
+
+    return call

@@ -113,13 +113,6 @@ def _run_checks(
     return checks
 
 
-def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
-    from .io.tables import read_table
-
-    checks: list[CheckResult] = []
-    if config.drift is not None:
-        from .checks.drift import run_drift
-
 def _candidate_inputs(config: GateConfig, data: EvalData) -> Any:
     """The evaluation rows as the candidate model takes them (its own columns, in its order)."""
     from .data import source_features
@@ -129,6 +122,13 @@ def _candidate_inputs(config: GateConfig, data: EvalData) -> Any:
     model = load_source_model(config.candidate, config)
     return data.frame[source_features(data.frame, config, config.candidate, model)]
 
+
+def _data_checks(config: GateConfig, data: EvalData) -> list[CheckResult]:
+    from .io.tables import read_table
+
+    checks: list[CheckResult] = []
+    if config.drift is not None:
+        from .checks.drift import run_drift
 
         current = (
             data.frame

@@ -15,13 +15,13 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject", "pass"]
 """``pass`` is a gate that judged no model (data checks only): there is nothing to promote."""
 MODEL_CHECK_KINDS = frozenset(
-    {"comparison", "threshold", "fairness", "regression", "operational", "properties"}
+    {"comparison", "threshold", "fairness", "regression", "operational", "properties", "llm"}
 )
 """Check kinds that judge a model; a gate with none of them can pass but never promote."""
 FAILING_STATUSES = ("fail", "error")
@@ -43,6 +43,7 @@ class CheckResult:
         "regression",
         "operational",
         "properties",
+        "llm",
     ]
     status: Status
     metric: str

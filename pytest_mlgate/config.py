@@ -70,15 +70,15 @@ _SOURCE = {
         enum=("probability", "label", "value"),
     ),
     "name": Key("string", "Identity shown in the report (default: derived from the source)."),
-}
-
-_METRIC = {
     "features": Key(
         "array",
         "Columns this `model` is given, in order (default: the model's own `feature_names_in_`, "
         "else `data.features`), for a candidate and a baseline trained on different columns.",
         items="string",
     ),
+}
+
+_METRIC = {
     "margin": Key("number", "Tolerated regression m >= 0, in the metric's units.", minimum=0, default=0.0),
     "gain": Key(
         "number", "Required improvement g >= 0 to promote (superiority mode).", minimum=0, default=0.0
@@ -432,6 +432,8 @@ class Source:
     trust: bool = False
     type: str | None = None
     name: str | None = None
+    features: tuple[str, ...] | None = None
+    """The model's input columns, when they differ from `data.features`."""
 
     def describe(self) -> str:
         if self.name:
@@ -456,8 +458,6 @@ class MetricConfig:
     callable: str | None = None
     higher_is_better: bool = True
     needs: str | None = None
-    features: tuple[str, ...] | None = None
-    """The model's input columns, when they differ from `data.features`."""
 
 
 @dataclass(frozen=True)
@@ -774,6 +774,12 @@ def _build(
             )
         if "file" in spec and "model" in spec:
             raise ConfigError(f"{at}: `{role}.file` cannot be combined with `{role}.model`")
+        if "features" in spec and "model" not in spec:
+            raise ConfigError(
+                f"{at}: `{role}.features` must be left out: it names the columns a `{role}.model` is given"
+            )
+        if "features" in spec and not spec["features"]:
+            raise ConfigError(f"{at}: `{role}.features`=[] must name at least one column")
         kind = spec.get("type")
         if kind is None:
             kind = "value" if task == "regression" else "probability"
@@ -801,15 +807,10 @@ def _build(
             trust=bool(spec.get("trust", False)),
             type=kind,
             name=spec.get("name"),
+            features=tuple(spec["features"]) if "features" in spec else None,
         )
 
     metrics = []
-        if "features" in spec and "model" not in spec:
-            raise ConfigError(
-                f"{at}: `{role}.features` must be left out: it names the columns a `{role}.model` is given"
-            )
-        if "features" in spec and not spec["features"]:
-            raise ConfigError(f"{at}: `{role}.features`=[] must name at least one column")
     for name, spec in (raw.get("metrics") or {}).items():
         spec = spec or {}
         for key in ("higher_is_better", "needs"):
@@ -837,7 +838,6 @@ def _build(
             )
         )
     sections = [
-            features=tuple(spec["features"]) if "features" in spec else None,
         k
         for k in ("metrics", "drift", "validation", "fairness", "regression", "operational", "properties")
         if raw.get(k)

@@ -87,6 +87,32 @@ def _parser() -> argparse.ArgumentParser:
         "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
     )
 
+    promote_prompt = sub.add_parser(
+        "promote-prompt",
+        help="move a prompt alias in MLflow's prompt registry to the prompt version a PROMOTE report gated",
+    )
+    promote_prompt.add_argument("report", type=Path, help="the LLM gate's JSON report")
+    promote_prompt.add_argument("--prompt", required=True, help="prompt name in the registry")
+    promote_prompt.add_argument(
+        "--alias", help="alias to move (default: the one the report's baseline named)"
+    )
+    promote_prompt.add_argument("--version", help="refuse unless the report gated this version")
+    rollback_prompt = sub.add_parser(
+        "rollback-prompt", help="move a prompt alias back, and record who, when and why"
+    )
+    rollback_prompt.add_argument("--prompt", required=True, help="prompt name in the registry")
+    rollback_prompt.add_argument("--alias", required=True, help="alias to move back")
+    rollback_prompt.add_argument("--to-version", help="roll back to this version (default: the previous one)")
+    for command in (promote_prompt, rollback_prompt):
+        command.add_argument(
+            "--reason", default="", required=command is rollback_prompt, help="why, for the ledger"
+        )
+        command.add_argument("--by", help="who, for the ledger (default: $GITHUB_ACTOR or the user)")
+        command.add_argument("--tracking-uri", help="tracking URI (default: $MLFLOW_TRACKING_URI)")
+        command.add_argument(
+            "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
+        )
+
     history = sub.add_parser("history", help="print the promotion ledger and the gated versions")
     _registry_args(history)
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -370,6 +396,48 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
         )
     else:
         print(f"nothing to do: {result}")
+    return EXIT_OK
+
+
+def _cmd_promote_prompt(args: argparse.Namespace) -> int:
+    from .llm.prompts import promote_prompt
+    from .registry.connect import tracking_uri
+
+    move, notes = promote_prompt(
+        args.tracking_uri or tracking_uri(None, None),
+        args.prompt,
+        args.report,
+        alias=args.alias,
+        version=args.version,
+        by=args.by,
+        reason=args.reason,
+        lock_timeout=args.lock_timeout,
+    )
+    for note in notes:
+        print(f"note: {note}")
+    print(f"promoted: prompts:/{move}" if move.moved else f"already promoted: prompts:/{move}")
+    return EXIT_OK
+
+
+def _cmd_rollback_prompt(args: argparse.Namespace) -> int:
+    from .llm.prompts import rollback_prompt
+    from .registry.connect import tracking_uri
+
+    move = rollback_prompt(
+        args.tracking_uri or tracking_uri(None, None),
+        args.prompt,
+        alias=args.alias,
+        reason=args.reason,
+        to_version=args.to_version,
+        by=args.by,
+        lock_timeout=args.lock_timeout,
+    )
+    if move.moved:
+        print(f"rolled back: prompts:/{move}")
+    else:
+        print(
+            f"nothing to do: prompts:/{args.prompt}@{args.alias} is v{move.to_version} (already rolled back)"
+        )
     return EXIT_OK
 
 
@@ -720,6 +788,8 @@ _COMMANDS = {
     "profile": _cmd_profile,
     "promote": _reached(_cmd_promote),
     "rollback": _reached(_cmd_rollback),
+    "promote-prompt": _reached(_cmd_promote_prompt),
+    "rollback-prompt": _reached(_cmd_rollback_prompt),
     "history": _cmd_history,
     "github": _cmd_github,
 }

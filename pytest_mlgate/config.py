@@ -13,15 +13,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from .errors import ConfigError
 from .inputs import MAX_CONFIG_BYTES, MAX_DEPTH, load_yaml, read_text, too_deep
 
+if TYPE_CHECKING:
+    from .llm.config import LlmConfig
+
 CONFIG_NAMES = ("mlgate.yaml", "mlgate.yml")
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "llm"]
 FailOn = Literal["reject", "keep", "never"]
 
 
@@ -91,11 +94,15 @@ _METRIC = {
 }
 
 _SCHEMA: dict[str, Key] = {
-    "task": Key("string", "The prediction task.", required=True, enum=("binary", "multiclass", "regression")),
+    "task": Key(
+        "string",
+        "The prediction task (`llm`: an LLM application judged on its `llm:` golden set alone).",
+        required=True,
+        enum=("binary", "multiclass", "regression", "llm"),
+    ),
     "data": Key(
         "object",
-        "The evaluation (holdout) data.",
-        required=True,
+        "The evaluation (holdout) data (required unless `task: llm`).",
         children={
             "path": Key("string", "CSV or Parquet file, relative to the config file.", required=True),
             "target": Key("string", "Column with the true labels or values.", required=True),
@@ -366,6 +373,15 @@ _SCHEMA: dict[str, Key] = {
     ),
 }
 
+def _add_llm_key() -> None:
+    # The section's keys live beside its parser; importing them here at the top would be circular.
+    from .llm.config import LLM_KEY
+
+    _SCHEMA["llm"] = LLM_KEY
+
+
+_add_llm_key()
+
 FAIRNESS_METRICS = (
     "selection_rate",
     "true_positive_rate",
@@ -573,6 +589,8 @@ class GateConfig:
     operational: OperationalConfig | None = None
     properties: PropertiesConfig | None = None
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    llm: LlmConfig | None = None
+    """The LLM golden-set gate; with `task: llm`, `data` is the golden set and nothing tabular runs."""
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
     threshold: float = 0.5
@@ -757,6 +775,9 @@ def _build(
 ) -> GateConfig:
     base_dir = path.parent
     task: Task = raw["task"]
+    raw = _llm_only(raw, lines, where) if task == "llm" else raw
+    if "data" not in raw:
+        raise ConfigError(f"{where}: missing required key `data` ({_SCHEMA['data'].doc})")
 
     def resolve(p: str) -> Path:
         return (base_dir / p).resolve() if not Path(p).is_absolute() else Path(p)
@@ -839,12 +860,16 @@ def _build(
         )
     sections = [
         k
-        for k in ("metrics", "drift", "validation", "fairness", "regression", "operational", "properties")
+        for k in (
+            *("metrics", "drift", "validation", "fairness", "regression", "operational", "properties"),
+            "llm",
+        )
         if raw.get(k)
     ]
     if not sections:
         raise ConfigError(
-            f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`, `regression`"
+            f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`, "
+            "`regression`, `llm`"
         )
     _check_metric_names(metrics, task, lines, where)
     for metric in metrics:
@@ -903,6 +928,7 @@ def _build(
             alias=str((raw.get("mlflow") or {}).get("alias", "champion")),
             log=bool((raw.get("mlflow") or {}).get("log", True)),
         ),
+        llm=_llm(raw.get("llm"), base_dir, lines, where),
         properties=PropertiesConfig(
             monotonic=dict(raw["properties"].get("monotonic") or {}),
             invariant=tuple(raw["properties"].get("invariant") or ()),
@@ -968,6 +994,37 @@ def _check_metric_names(
                 f"{at}: metric `{metric.name}` does not apply to a {task} task "
                 f"(it is for {', '.join(sorted(spec.tasks))})"
             )
+
+
+# --- the LLM section -------------------------------------------------------------------------
+
+_TABULAR_KEYS = (
+    *("data", "candidate", "baseline", "metrics", "drift", "validation", "fairness", "regression"),
+    *("operational", "properties", "positive_label", "labels", "threshold", "slices"),
+)
+
+
+def _llm_only(raw: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], where: str) -> dict[str, Any]:
+    """`task: llm` judges the golden set alone: tabular keys are refused, the golden set is the data."""
+    tabular = [k for k in _TABULAR_KEYS if k in raw]
+    if tabular:
+        raise ConfigError(
+            f"{_where((tabular[0],), lines, where)}: `{tabular[0]}` must be left out with `task: llm`, which "
+            "judges only the `llm:` section; for a tabular gate beside it, set the tabular task and add `llm:`"
+        )
+    if not raw.get("llm"):
+        raise ConfigError(f"{_where(('task',), lines, where)}: `task: llm` needs an `llm:` section")
+    return {**raw, "data": {"path": raw["llm"]["golden"], "target": "reference"}}
+
+
+def _llm(
+    raw: Mapping[str, Any] | None, base_dir: Path, lines: Mapping[tuple[str, ...], int], where: str
+) -> LlmConfig | None:
+    if not raw:
+        return None
+    from .llm.config import build_llm
+
+    return build_llm(raw, base_dir=base_dir, lines=lines, where=where)
 
 
 # --- data-check sections --------------------------------------------------------------------

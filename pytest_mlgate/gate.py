@@ -38,11 +38,20 @@ def run_gate(
 
     ``golden_mode`` says whether the `regression:` golden files may be (re)written.
     """
+    if config.task == "llm":
+        from .llm.gate import run_llm_gate
+
+        return run_llm_gate(config)
     data = load(config)
     steps = len(config.metrics) + 1 + bool(config.regression)
     steps += (config.properties is not None) + (config.operational is not None)
     with Progress("gate", total=steps, unit="steps") as progress:
         checks = _run_checks(config, data, golden_mode, force_update, progress)
+    llm_provenance = None
+    if config.llm is not None:
+        from .llm.gate import llm_checks
+
+        llm_provenance = llm_checks(config, checks)
     first_run = data.missing_baseline
     decision, summary = _aggregate(
         checks,
@@ -59,7 +68,7 @@ def run_gate(
         seed=config.seed,
         fail_on=config.fail_on,
         checks=tuple(checks),
-        provenance=_provenance(config, data),
+        provenance={**_provenance(config, data), **({"llm": llm_provenance} if llm_provenance else {})},
         summary=summary,
     )
 

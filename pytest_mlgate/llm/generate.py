@@ -74,7 +74,7 @@ def generate_outputs(
     """One output record per case and sample, in case order, from ``source`` (see the module doc).
 
     ``key`` names the source in messages (``llm.candidate``). ``base_dir`` is the config's folder:
-    a function's module is looked up there first.
+    a function's module is looked up there first (default: the working directory), then on sys.path.
     """
     if type(samples) is not int or not 1 <= samples <= _MAX_SAMPLES:
         raise ConfigError(f"`{key}.samples`={samples!r} must be a whole number from 1 to {_MAX_SAMPLES}")
@@ -136,8 +136,8 @@ def _load(spec: Any, key: str, base_dir: Path | None) -> Callable[..., Any]:
         raise ConfigError(f"`{key}`={spec!r} must look like 'module:function'")
     module_name, attr = spec.split(":")
     try:
-        local = (base_dir / Path(*module_name.split("."))).with_suffix(".py") if base_dir else None
-        if local is not None and local.is_file():
+        local = ((base_dir or Path.cwd()) / Path(*module_name.split("."))).with_suffix(".py")
+        if local.is_file():
             private = "_mlgate_llm_source_" + hashlib.sha256(str(local.resolve()).encode()).hexdigest()[:16]
             module = sys.modules.get(private)
             if module is None:

@@ -14,12 +14,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from mlflow_parts import BIN, MlflowServer, Project, cli, client, free_port, make_project
+from mlflow_parts import BIN, MlflowServer, Project, cli, client, free_port, make_project, unique_name
 
 pytestmark = [
     pytest.mark.slow,
@@ -310,20 +311,54 @@ FAULT_DRIVER = textwrap.dedent(
 )
 
 
+@pytest.fixture(scope="module")
+def fault_server(
+    tmp_path_factory: pytest.TempPathFactory, trained: dict[str, Any]
+) -> Iterator[tuple[MlflowServer, dict[str, Any]]]:
+    """A server of the fault tests' own, since they stop it; each stage restarts it before it ends.
+
+    The weak and strong models are logged once; each stage registers them under a fresh name."""
+    from mlflow_parts import register
+
+    server = MlflowServer(tmp_path_factory.mktemp("fault-server"), free_port()).start()
+    try:
+        library = unique_name("faults")
+        for kind in ("weak", "strong"):
+            register(server.url, library, trained[kind], run_name=kind)
+        yield (
+            server,
+            {
+                kind: client(server.url).get_model_version(library, str(i + 1))
+                for i, kind in enumerate(("weak", "strong"))
+            },
+        )
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("stage", ["before-move", "before-ledger", "before-previous"])
 def test_server_stops_mid_promotion_and_a_rerun_converges(
-    tmp_path: Path, trained: dict[str, Any], logged: dict[str, Any], stage: str
+    tmp_path: Path,
+    trained: dict[str, Any],
+    fault_server: tuple[MlflowServer, dict[str, Any]],
+    stage: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The server dies between the check and the alias move (or before the ledger entry, or between the
     entry and the previous-version tag): the error says exactly which state was reached, the alias is
     unchanged or fully moved, and rerunning the same command finishes the job."""
-    from mlflow_parts import register
-
-    server = MlflowServer(tmp_path / "server", free_port()).start()
+    server, logged = fault_server
+    if server.process is None:  # an earlier stage failed before it could restart the server
+        server.start()
     try:
         proj = make_project(tmp_path / "proj", server.url, trained["holdout"])
+        registry = client(server.url)
+        registry.create_registered_model(proj.name)
         for kind in ("weak", "strong"):
-            register(server.url, proj.name, trained[kind])
+            source = logged[kind]
+            registry.create_model_version(
+                proj.name, source=source.source, run_id=source.run_id, model_id=source.source.split("/")[-1]
+            )
         proj.config(f"models:/{proj.name}@candidate", f"models:/{proj.name}@champion")
         proj.commit()
         set_candidate(proj, "1")
@@ -362,14 +397,9 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         assert (
             "mlgate.previous.champion" not in client(proj.tracking_uri).get_registered_model(proj.name).tags
         )
-        rerun = subprocess.run(
-            [str(BIN / "mlgate"), "promote", "--no-git-tag", "--lock-timeout", "5"],
-            cwd=proj.root,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert rerun.returncode == 0, rerun.stderr
+        capsys.readouterr()
+        rerun = cli(proj, "promote", "--no-git-tag", "--lock-timeout", "5")
+        assert rerun == 0, capsys.readouterr().err
         assert champion(proj) == "2"
         entries = ledger(proj)
         assert [(e["from_version"], e["to_version"]) for e in entries] == [(None, "1"), ("1", "2")]
@@ -378,8 +408,9 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         assert (
             client(proj.tracking_uri).get_registered_model(proj.name).tags["mlgate.previous.champion"] == "1"
         )
-    finally:
-        server.stop()
+    except BaseException:
+        server.stop()  # the next stage starts it again, from a known state
+        raise
 
 
 def test_promote_to_staging_leaves_champion_alone(

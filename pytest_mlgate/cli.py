@@ -119,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate-config", help="check a config file and exit 0 or 2")
     validate.add_argument("config", type=Path, nargs="?")
+    # `gate -c PATH` works, so the same spelling must work here.
+    validate.add_argument("-c", "--config", dest="config_flag", type=Path, help="same as the positional PATH")
 
     report = sub.add_parser("report", help="render a JSON report")
     report.add_argument("report", type=Path, nargs="?", default=Path("mlgate-report.json"))
@@ -535,7 +537,9 @@ def _write_text(path: Path, text: str) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_config
 
-    config = load_config(_config_path(args.config).resolve())
+    if args.config is not None and args.config_flag is not None and args.config != args.config_flag:
+        raise ConfigError(f"give the config once: `{args.config}` and `-c {args.config_flag}` differ")
+    config = load_config(_config_path(args.config or args.config_flag).resolve())
     print(f"{config.source}: valid ({config.task}, {len(config.metrics)} metric(s))")
     return EXIT_OK
 
@@ -725,7 +729,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     if args.chunk_rows < 1:
         raise ConfigError(f"`--chunk-rows`={args.chunk_rows} must be >= 1")
     profile = build_profile(
-        lambda: iter_table_chunks(args.data, rows=args.chunk_rows),
+        lambda: iter_table_chunks(args.data, rows=args.chunk_rows, columns=args.columns),
         columns=args.columns,
         source=str(args.data),
     )

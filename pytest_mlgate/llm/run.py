@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,8 @@ class Arm:
     where: str
     line_word: str
     identity: dict[str, Any]
+    first_failing: dict[str, int] = field(default_factory=dict)
+    """Per case, the index of its first failing sample: the output a report quotes."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,10 @@ def _scores(
             for g, v in applied:
                 tally[g.name][0] += bool(v)
                 tally[g.name][1] += 1
-            passed += all(v for _, v in applied)
+            ok = all(v for _, v in applied)
+            passed += ok
+            if not ok:
+                arm.first_failing.setdefault(case.id, samples.index(record))
         scores[i] = passed / len(samples)
     return scores, tally
 
@@ -343,8 +348,8 @@ def _flips(
             "baseline": float(base[i]),
             "input": _snip(case.input),
             "reference": None if case.reference is None else _snip(case.reference),
-            "candidate_output": _snip(candidate.outputs[case.id][0].output),
-            "baseline_output": _snip(baseline.outputs[case.id][0].output),
+            "candidate_output": _quoted(candidate, case.id),
+            "baseline_output": _quoted(baseline, case.id),
         }
 
     regressed = [int(i) for i in order if diff[i] < 0]
@@ -355,6 +360,11 @@ def _flips(
         "regressed": [row(i) for i in regressed[:MAX_FLIPS_SHOWN]],
         "improved": [row(i) for i in improved[:MAX_FLIPS_SHOWN]],
     }
+
+
+def _quoted(arm: Arm, case_id: str) -> str:
+    """The case's first failing output (the one that explains a drop), else its first."""
+    return _snip(arm.outputs[case_id][arm.first_failing.get(case_id, 0)].output)
 
 
 def _snip(value: Any) -> str:

@@ -104,6 +104,11 @@ def render(report: Mapping[str, Any]) -> str:
     if analysis != "gate":
         parts.append(_live_section(analysis, report.get("details") or {}, checks))
 
+    if by_kind.get("llm"):
+        from ..llm.report import html_section
+
+        parts.append(html_section(checks, _table, _e))
+
     compared = by_kind.get("comparison", []) + by_kind.get("threshold", [])
     if compared:
         parts.append("<section><h2>Metrics</h2>")

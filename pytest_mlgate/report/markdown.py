@@ -98,6 +98,10 @@ def render(report: Mapping[str, Any]) -> str:
         out += ["", "<details><summary>Why</summary>", ""]
         out += [f"- {_lead(code(c['id']))}: {text(c['message'])}" for c in notes]
         out += ["", "</details>"]
+    if any(c.get("kind") == "llm" for c in report["checks"]):
+        from ..llm.report import markdown_lines
+
+        out += markdown_lines(report["checks"], text)
     data = prov.get("data") or {}
     out += [
         "",

@@ -117,6 +117,17 @@ def _parser() -> argparse.ArgumentParser:
     _registry_args(history)
     history.add_argument("--json", action="store_true", help="print JSON")
 
+    board = sub.add_parser("dashboard", help="one static HTML page of past gates and monitor runs over time")
+    board.add_argument("folder", type=Path, nargs="?", help="a folder of JSON reports (gate and monitor)")
+    board.add_argument("--mlflow", action="store_true", help="read the reports the gate logged to MLflow")
+    _registry_args(board)
+    board.add_argument("-o", "--output", type=Path, default=Path("mlgate-dashboard.html"), help="HTML path")
+    board.add_argument("--glob", default="*.json", help="which files of the folder are reports")
+    board.add_argument("--order", choices=("time", "name"), default="time", help="order of the runs")
+    board.add_argument(
+        "--skip-bad", action="store_true", help="leave out (and list) reports that fail the schema"
+    )
+
     validate = sub.add_parser("validate-config", help="check a config file and exit 0 or 2")
     validate.add_argument("config", type=Path, nargs="?")
     # `gate -c PATH` works, so the same spelling must work here.
@@ -504,6 +515,27 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from .report import dashboard
+
+    if (args.folder is None) == (not args.mlflow):
+        raise ConfigError("`mlgate dashboard` needs a report folder or --mlflow (one of them)")
+    if args.mlflow:
+        _, tracking, name, _ = _registry_target(args)
+        loaded = dashboard.from_mlflow(tracking, name, skip_bad=args.skip_bad)
+        title = f"mlgate dashboard: {name}"
+    else:
+        loaded = dashboard.from_folder(
+            args.folder, pattern=args.glob, skip_bad=args.skip_bad, order=args.order
+        )
+        title = f"mlgate dashboard: {args.folder.resolve().name}"
+    for reason in loaded.skipped:
+        print(f"warning: left out: {reason}", file=sys.stderr)
+    _write_text(args.output, dashboard.render(loaded, title=title))
+    print(f"dashboard: {len(loaded.entries)} run(s), {len(loaded.skipped)} left out -> {args.output}")
+    return EXIT_OK
+
+
 def _write_report(report: Any, path: Path, args: argparse.Namespace) -> None:
     """The JSON report, and the Markdown and HTML renderings the flags ask for."""
     report.write(path)
@@ -795,6 +827,7 @@ _COMMANDS = {
     "promote-prompt": _reached(_cmd_promote_prompt),
     "rollback-prompt": _reached(_cmd_rollback_prompt),
     "history": _cmd_history,
+    "dashboard": _cmd_dashboard,
     "github": _cmd_github,
 }
 

@@ -154,7 +154,12 @@ def _arm(
         from .generate import generate_outputs
 
         generated = generate_outputs(
-            [c.as_dict() for c in wanted], source.spec, samples=config.samples, prompt=prompt, key=key
+            [c.as_dict() for c in wanted],
+            source.spec,
+            samples=config.samples,
+            prompt=prompt,
+            key=key,
+            base_dir=config.base_dir,
         )
         where, line_word = f"`{key}` ({source.describe()})", "record"
         outputs = parse_outputs(enumerate(generated, start=1), known, where=where, line_word=line_word)
@@ -468,7 +473,10 @@ def _cost_checks(
                     reps,
                     "paired case bootstrap (cost ratio - 1)",
                     "",
-                    float(base.mean() * 1000.0),
+                    {
+                        "candidate_per_1k_calls": float(cand.mean() * 1000.0),
+                        "baseline_per_1k_calls": float(base.mean() * 1000.0),
+                    },
                 )
             )
     return checks
@@ -563,7 +571,7 @@ def _latency_checks(
                     n_boot,
                     "binomial order statistics (p95 ratio - 1, independent arms)",
                     "",
-                    b_sample.quantile(0.95),
+                    {"candidate_p95_ms": c_sample.quantile(0.95), "baseline_p95_ms": b_sample.quantile(0.95)},
                 )
             )
     return checks
@@ -629,7 +637,7 @@ def _limit(
     reps: int,
     method: str,
     unit: str,
-    baseline: float | None,
+    figures: dict[str, Any] | None,
 ) -> CheckResult:
     status: Status = judge_interval(ci, None, limit)
     if status == "pass":
@@ -645,9 +653,10 @@ def _limit(
         kind="llm",
         status=status,
         metric=metric,
-        message=f"{metric} <= {limit:.4g}{unit}: {word}",
+        message=f"{metric} <= {limit:.4g}{unit}: {word}"
+        + ("; " + ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in figures.items()) if figures else ""),
         value=value,
-        baseline=baseline,
+        details=figures or {},
         ci=ci,
         n=int(n),
         threshold={"max": limit},

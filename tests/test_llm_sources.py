@@ -217,7 +217,7 @@ class ChatServer:
                     pass  # the client gave up (a timeout test)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -330,14 +330,14 @@ def test_a_server_that_keeps_failing_is_a_data_error_naming_the_case_without_the
 
     with ChatServer(echoes_the_key) as server, pytest.raises(DataError) as caught:
         generate_outputs(
-            CASES, openai(server.url, max_retries=2), samples=1, prompt=None, key="llm.candidate"
+            CASES, openai(server.url, max_retries=1), samples=1, prompt=None, key="llm.candidate"
         )
     message = str(caught.value)
-    assert len(server.requests) == 3  # bounded: 1 + max_retries
+    assert len(server.requests) == 2  # bounded: 1 + max_retries
     assert (
         "case `a` sample 0 (llm.candidate.openai" in message
         and "HTTP 503" in message
-        and "after 3 attempt(s)" in message
+        and "after 2 attempt(s)" in message
     )
     assert KEY not in message and "Bearer ***" in message
 
@@ -534,6 +534,7 @@ def _gate(config: str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
     return code, json.loads(report.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_the_example_gate_promotes_prompt_v2_and_rejects_the_leaky_v1(tmp_path: Path) -> None:
     pytest.importorskip("jsonschema")
     code, report = _gate("mlgate.yaml", tmp_path)
@@ -760,6 +761,7 @@ def test_a_held_lock_or_a_tampered_ledger_stops_a_prompt_move(
     assert str(c.get_prompt_version_by_alias(name, "production").version) == "1"
 
 
+@pytest.mark.slow  # importing mlflow takes seconds
 def test_an_mlflow_without_a_prompt_registry_is_named(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

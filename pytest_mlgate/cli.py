@@ -203,6 +203,14 @@ def _parser() -> argparse.ArgumentParser:
         "--contract", type=Path, help="also write an inferred `validation:` contract (YAML) here"
     )
     profile.add_argument("--chunk-rows", type=int, default=200_000, help="rows per chunk (memory bound)")
+    profile.add_argument(
+        "--engine", choices=("pandas", "spark"), default="pandas", help="spark: DATA is a Parquet folder"
+    )
+    profile.add_argument(
+        "--like",
+        type=Path,
+        help="with --engine spark: count on this profile's edges, so the two merge exactly",
+    )
     return parser
 
 
@@ -760,11 +768,18 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
     if args.chunk_rows < 1:
         raise ConfigError(f"`--chunk-rows`={args.chunk_rows} must be >= 1")
-    profile = build_profile(
-        lambda: iter_table_chunks(args.data, rows=args.chunk_rows, columns=args.columns),
-        columns=args.columns,
-        source=str(args.data),
-    )
+    if args.engine == "spark":
+        from .spark.cli import spark_profile
+
+        profile = spark_profile(args.data, args.columns, args.like)
+    elif args.like is not None:
+        raise ConfigError("`--like` needs `--engine spark`")
+    else:
+        profile = build_profile(
+            lambda: iter_table_chunks(args.data, rows=args.chunk_rows, columns=args.columns),
+            columns=args.columns,
+            source=str(args.data),
+        )
     profile.write(args.output)
     kinds = ", ".join(f"{name} ({col.kind})" for name, col in profile.columns.items())
     print(f"profiled {profile.rows:,} rows of {args.data}: {term(kinds)}")

@@ -104,8 +104,20 @@ _SCHEMA: dict[str, Key] = {
         "object",
         "The evaluation (holdout) data (required unless `task: llm`).",
         children={
-            "path": Key("string", "CSV or Parquet file, relative to the config file.", required=True),
+            "path": Key(
+                "string",
+                "CSV or Parquet file, relative to the config file (with `engine: spark`, a Parquet folder; "
+                "required unless `table` or `query` is set).",
+            ),
             "target": Key("string", "Column with the true labels or values.", required=True),
+            "engine": Key(
+                "string",
+                "Where the data is read and reduced: `pandas` on this machine, or `spark` (the `spark` extra).",
+                enum=("pandas", "spark"),
+                default="pandas",
+            ),
+            "table": Key("string", "With `engine: spark`: a table in the Spark catalog."),
+            "query": Key("string", "With `engine: spark`: a Spark SQL query whose result is the data."),
             "format": Key("string", "File format (default: from the suffix).", enum=("csv", "parquet")),
             "features": Key(
                 "array", "Model input columns (default: all but target and predictions).", items="string"
@@ -492,6 +504,10 @@ class DataConfig:
     target: str
     format: str | None = None
     features: tuple[str, ...] | None = None
+    engine: str = "pandas"
+    table: str | None = None
+    """Spark catalog table (engine spark); ``path`` then only names it in messages."""
+    query: str | None = None
 
 
 @dataclass(frozen=True)
@@ -910,12 +926,7 @@ def _build(
         )
     return GateConfig(
         task=task,
-        data=DataConfig(
-            path=resolve(data["path"]),
-            target=data["target"],
-            format=data.get("format"),
-            features=tuple(data["features"]) if "features" in data else None,
-        ),
+        data=_data(data, resolve, lines, where),
         candidate=candidate,
         baseline=source("baseline"),
         metrics=tuple(metrics),
@@ -958,6 +969,36 @@ def _build(
         fail_on=raw.get("fail_on", "reject"),
         report_path=resolve(raw.get("report", {}).get("path", "mlgate-report.json")),
         source=path,
+    )
+
+
+def _data(
+    data: Mapping[str, Any], resolve: Any, lines: Mapping[tuple[str, ...], int], where: str
+) -> DataConfig:
+    engine = str(data.get("engine", "pandas"))
+    given = [k for k in ("path", "table", "query") if k in data]
+    at = _where(("data",), lines, where)
+    if engine == "pandas" and given != ["path"]:
+        raise ConfigError(
+            f"{at}: `data.{given[-1]}` needs `data.engine: spark`"
+            if given and given[-1] != "path"
+            else f"{at}: missing required key `data.path` (CSV or Parquet file, relative to the config file)"
+        )
+    if engine == "spark" and len(given) != 1:
+        raise ConfigError(
+            f"{at}: `data` with `engine: spark` must name exactly one of `path`, `table` or `query`"
+            + (f"; got {', '.join(given)}" if given else "")
+        )
+    if engine == "spark" and data.get("format", "parquet") != "parquet":
+        raise ConfigError(f"{at}: `data.format`={data['format']!r} must be 'parquet' with `engine: spark`")
+    return DataConfig(
+        path=resolve(data["path"]) if "path" in data else Path(f"spark-{given[0]}"),
+        target=data["target"],
+        format=data.get("format"),
+        features=tuple(data["features"]) if "features" in data else None,
+        engine=engine,
+        table=data.get("table"),
+        query=data.get("query"),
     )
 
 

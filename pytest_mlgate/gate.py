@@ -42,6 +42,10 @@ def run_gate(
         from .llm.gate import run_llm_gate
 
         return run_llm_gate(config)
+    if config.data.engine == "spark":
+        from .spark.gate import run_spark_gate
+
+        return run_spark_gate(config)
     data = load(config)
     steps = len(config.metrics) + 1 + bool(config.regression)
     steps += (config.properties is not None) + (config.operational is not None)
@@ -272,9 +276,15 @@ def _threshold_check(config: GateConfig, data: EvalData, metric: MetricConfig) -
             n_classes=max(data.n_classes, 2),
         )
 
-    est = _guard(check_id, "threshold", metric, compute, limits)
+    return threshold_result(metric, _guard(check_id, "threshold", metric, compute, limits))
+
+
+def threshold_result(metric: MetricConfig, est: Estimate | CheckResult) -> CheckResult:
+    """An estimate judged against the metric's min/max (a guarded failure passes through)."""
     if isinstance(est, CheckResult):
         return est
+    check_id = f"threshold:{metric.name}"
+    limits = {"min": metric.min, "max": metric.max}
     status = judge_threshold(est, metric.min, metric.max) if est.n >= MIN_ROWS else "inconclusive"
     bound = " and ".join(
         f"{op} {v:.4g}" for op, v in ((">=", metric.min), ("<=", metric.max)) if v is not None

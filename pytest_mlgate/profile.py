@@ -54,6 +54,8 @@ class ColumnProfile:
     quantiles: list[float] = field(default_factory=list)
     categories: dict[str, int] = field(default_factory=dict)
     other: int = 0
+    quantile_rank_error: float | None = None
+    """Bound on the rank error of ``quantiles`` and ``edges`` when a sketch placed them (Spark)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -72,6 +74,8 @@ class ColumnProfile:
                 counts=self.counts,
                 quantiles=self.quantiles,
             )
+            if self.quantile_rank_error is not None:
+                out["quantile_rank_error"] = self.quantile_rank_error
         elif self.kind == "categorical":
             out.update(categories=self.categories, other=self.other)
         return out

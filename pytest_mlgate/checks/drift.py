@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,23 @@ def run_drift(
     ``share_counts_warnings=False`` counts only failed columns in the share: a
     monitor that watches two columns would otherwise retrain on one warning.
     """
+    columns = set(current.columns)
+
+    def measure(prof: ColumnProfile, name: str) -> tuple[DriftStats, dict[str, Any]]:
+        if name not in columns:
+            raise DataError(f"column `{name}` is in the reference but missing from the current data")
+        return _column_drift(prof, current[name])
+
+    return drift_checks(cfg, measure, target, share_counts_warnings=share_counts_warnings)
+
+
+ColumnDrift = Callable[[ColumnProfile, str], tuple[DriftStats, dict[str, Any]]]
+
+
+def drift_checks(
+    cfg: DriftConfig, measure: ColumnDrift, target: str, *, share_counts_warnings: bool = True
+) -> list[CheckResult]:
+    """``run_drift`` with the per-column measurement supplied (pandas here, Spark in ``pytest_mlgate.spark``)."""
     reference = reference_profile(cfg.reference)
     wanted = list(cfg.columns) if cfg.columns else list(reference.columns)
     if cfg.prediction and cfg.prediction not in wanted:
@@ -55,9 +73,7 @@ def run_drift(
                 continue
             if prof.kind == "empty" or prof.count == 0:
                 raise DataError(f"column `{name}` has no values in the drift reference (all NaN)")
-            if name not in current.columns:
-                raise DataError(f"column `{name}` is in the reference but missing from the current data")
-            stats, extra = _column_drift(prof, current[name])
+            stats, extra = measure(prof, name)
         except (DataError, ValueError, TypeError) as exc:
             checks.append(
                 CheckResult(
@@ -147,7 +163,6 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
     import pandas as pd
 
     name = prof.name
-    extra: dict[str, Any] = {}
     if prof.kind == "numeric":
         present = series.dropna()
         if present.empty:
@@ -167,17 +182,33 @@ def _column_drift(prof: ColumnProfile, series: pd.Series) -> tuple[DriftStats, d
             raise DataError(f"column `{name}` has no values in the drift reference (all NaN)")
         ordered = np.sort(values)
         counts = sorted_counts(ordered, np.asarray(prof.edges), prof.min, prof.max)
-        stats = compare_counts(np.asarray(prof.counts), counts)
-        w1, ks, ks_p = quantile_shift(np.asarray(prof.quantiles), prof.std, ordered, prof.count)
-        if prof.std == 0:
-            extra["note"] = "constant in the reference"
-        edges = [prof.min, *prof.edges, prof.max]
-        labels = [f"< {edges[0]:.4g}"]
-        labels += [f"{a:.4g} – {b:.4g}" for a, b in itertools.pairwise(edges)]
-        labels.append(f"> {edges[-1]:.4g}")
-        extra["histogram"] = _histogram(labels, np.asarray(prof.counts), counts)
-        return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra
-    counted = category_counts(series)
+        shift = quantile_shift(np.asarray(prof.quantiles), prof.std, ordered, prof.count)
+        return numeric_drift(prof, counts, shift)
+    return categorical_drift(prof, category_counts(series))
+
+
+def numeric_drift(
+    prof: ColumnProfile, counts: Any, shift: tuple[float, float, float]
+) -> tuple[DriftStats, dict[str, Any]]:
+    """A numeric column's drift from its counts on the profile's bins and (W1/σ, KS D, KS p)."""
+    assert prof.min is not None and prof.max is not None
+    extra: dict[str, Any] = {}
+    stats = compare_counts(np.asarray(prof.counts), np.asarray(counts))
+    w1, ks, ks_p = shift
+    if prof.std == 0:
+        extra["note"] = "constant in the reference"
+    edges = [prof.min, *prof.edges, prof.max]
+    labels = [f"< {edges[0]:.4g}"]
+    labels += [f"{a:.4g} – {b:.4g}" for a, b in itertools.pairwise(edges)]
+    labels.append(f"> {edges[-1]:.4g}")
+    extra["histogram"] = _histogram(labels, np.asarray(prof.counts), counts)
+    return _with(stats, w1=w1, ks=ks, ks_pvalue=ks_p), extra
+
+
+def categorical_drift(prof: ColumnProfile, counted: dict[str, int]) -> tuple[DriftStats, dict[str, Any]]:
+    """A categorical column's drift from the current counts of each category's text form."""
+    name = prof.name
+    extra: dict[str, Any] = {}
     total = sum(counted.values())
     if total == 0:
         raise DataError(f"column `{name}` has no values in the current data (all NaN)")

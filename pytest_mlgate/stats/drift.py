@@ -117,8 +117,27 @@ def quantile_shift(
     the reference CDF read off its own grid so that ties count as ties.
     """
     n = ordered.size
+    current_cdf = np.searchsorted(ordered, reference_quantiles, side="right") / n
+    return shift_from_quantiles(
+        reference_quantiles, reference_std, _sorted_quantiles(ordered), current_cdf, n, n_reference
+    )
+
+
+def shift_from_quantiles(
+    reference_quantiles: FloatArray,
+    reference_std: float,
+    current_quantiles: FloatArray,
+    current_cdf: FloatArray,
+    n: int,
+    n_reference: int,
+) -> tuple[float, float, float]:
+    """``quantile_shift`` from the current data's quantiles on the grid and its CDF at the reference's.
+
+    A distributed engine gets both without sorting: the CDF by exact counts, the
+    quantiles from a sketch.
+    """
     # scipy's trapezoid, not numpy's: np.trapezoid is numpy ≥ 2.0 only and np.trapz is deprecated there.
-    w1 = float(integrate.trapezoid(np.abs(_sorted_quantiles(ordered) - reference_quantiles), QUANTILE_GRID))
+    w1 = float(integrate.trapezoid(np.abs(current_quantiles - reference_quantiles), QUANTILE_GRID))
     if reference_std > 0:
         w1_scaled = w1 / reference_std
     else:
@@ -126,7 +145,6 @@ def quantile_shift(
     reference_cdf = (
         np.searchsorted(reference_quantiles, reference_quantiles, side="right") / reference_quantiles.size
     )
-    current_cdf = np.searchsorted(ordered, reference_quantiles, side="right") / n
     d = float(min(np.max(np.abs(reference_cdf - current_cdf)), 1.0))
     m = n_reference
     ks_p = float(sps.kstwobign.sf(d * np.sqrt(m * n / (m + n))))

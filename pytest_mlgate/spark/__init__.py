@@ -1,0 +1,72 @@
+"""The gate and profiles on Apache Spark, for holdouts and logs that outgrow one machine.
+
+Spark reduces the table to small sufficient statistics (confusion-cell counts,
+moments of per-row losses, DeLong placement variances, counts on a profile's
+frozen bin edges); the numerics that judge them are the single-machine ones in
+``pytest_mlgate.stats``. Needs the ``spark`` extra (pyspark, and a Java runtime).
+
+    from pytest_mlgate.spark import gate_dataframe, profile_dataframe
+    report = gate_dataframe(config, spark.table("holdout"))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..config import GateConfig
+    from ..profile import Profile
+    from ..results import GateReport
+
+__all__ = ["gate_dataframe", "local_session", "profile_dataframe", "require_pyspark"]
+
+
+def require_pyspark() -> Any:
+    """Import pyspark, or say how to install it (a ConfigError, exit 2)."""
+    try:
+        import pyspark
+    except ImportError:
+        raise ConfigError(
+            "`data.engine`=spark needs pyspark and a Java runtime: pip install 'pytest-mlgate[spark]' "
+            "(pyspark 4 needs Java 17 or newer)"
+        ) from None
+    return pyspark
+
+
+def local_session(cores: int = 2, app: str = "mlgate") -> Any:
+    """A local SparkSession bound to 127.0.0.1, without the web UI, for the CLI and tests.
+
+    On a cluster, build your own session and pass DataFrames to ``gate_dataframe``.
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", str(max(2 * cores, 2)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def gate_dataframe(config: GateConfig, frame: Any) -> GateReport:
+    """Run the gate of ``config`` on a Spark DataFrame that holds the target and the predictions."""
+    from .gate import run_spark_gate
+
+    return run_spark_gate(config, frame)
+
+
+def profile_dataframe(
+    frame: Any, columns: list[str] | None = None, *, like: Profile | None = None, source: str | None = None
+) -> Profile:
+    """A reference profile of a Spark DataFrame; ``like`` reuses another profile's edges and categories."""
+    from .profile import build_spark_profile
+
+    return build_spark_profile(frame, columns, like=like, source=source)

@@ -1,0 +1,430 @@
+"""The gate on a Spark DataFrame: sufficient statistics from Spark, decisions from ``pytest_mlgate.stats``.
+
+What each metric needs from Spark:
+
+* confusion-cell metrics (accuracy, F1, …): the counts of (y, cand, base) cells,
+  handed to the very cell bootstrap the single-machine path runs, with the same
+  random stream, so counts, values and intervals are identical;
+* mean losses, RMSE: means, variances and the covariance of the per-row losses,
+  handed to the same t-interval (delta method for RMSE);
+* R²: the moments of (SSE terms, y, y²) and a delta-method interval (one machine
+  bootstraps rows; the report names the method);
+* ROC AUC: exact DeLong placement values from counts per distinct score;
+* fairness: counts of (group, y, cand, base) cells, handed to the stratified
+  bootstrap; drift: counts on the reference profile's frozen edges.
+
+Tables under 1,000 rows, where one machine bootstraps rows, are collected to the
+driver and go through the single-machine code unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..config import GateConfig, MetricConfig
+from ..errors import ConfigError, DataError
+from ..gate import _aggregate, _guard, comparison_result, git_sha, threshold_result, versions
+from ..results import CheckResult, GateReport
+from ..stats import moments as mom
+from ..stats.decision import decide
+from ..stats.metrics import METRICS
+from ..stats.paired import SMALL_SAMPLE_ROWS, compare, compare_cell_counts, estimate, estimate_cell_counts
+from ..stats.result import Comparison, Estimate
+from ..stats.rng import stream
+from . import require_pyspark
+from .sufficient import (
+    Prepared,
+    add_placements,
+    cell_counts,
+    collect_arrays,
+    loss_expression,
+    moments,
+    prepare,
+)
+
+
+def read_frame(config: GateConfig, spark: Any = None) -> Any:
+    """The DataFrame that ``data:`` names: a catalog table, a SQL query or a Parquet folder."""
+    require_pyspark()
+    from . import local_session
+
+    session = spark or local_session()
+    data = config.data
+    try:
+        if data.table is not None:
+            return session.table(data.table)
+        if data.query is not None:
+            return session.sql(data.query)
+        if not data.path.exists():
+            raise DataError(f"`data.path`: `{data.path}` does not exist")
+        return session.read.parquet(str(data.path))
+    except DataError:
+        raise
+    except Exception as exc:  # Spark's AnalysisException and friends: a table or file it cannot read
+        what = data.table or data.query or data.path
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"Spark could not read `data` ({what}): {first}") from None
+
+
+def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
+    """Run the gate on ``frame`` (default: what ``config.data`` names). Raises ConfigError/DataError."""
+    require_pyspark()
+    _refuse_unsupported(config)
+    if frame is None:
+        frame = read_frame(config)
+    prep = prepare(config, frame)
+    try:
+        checks = _model_checks(config, prep) if config.candidate is not None else []
+        checks += _data_checks(config, frame, prep)
+    finally:
+        prep.frame.unpersist()
+    decision, summary = _aggregate(checks, has_baseline=config.baseline is not None)
+    return GateReport(
+        decision=decision,
+        mode=config.mode,
+        confidence=config.confidence,
+        seed=config.seed,
+        fail_on=config.fail_on,
+        checks=tuple(checks),
+        provenance=_provenance(config, prep),
+        summary=summary,
+    )
+
+
+def _refuse_unsupported(config: GateConfig) -> None:
+    for section, value in (
+        ("regression", config.regression),
+        ("properties", config.properties),
+        ("operational", config.operational),
+        ("validation", config.validation),
+    ):
+        if value:
+            raise ConfigError(
+                f"`{section}` is not available with `data.engine`=spark; run it in a gate with `engine: pandas`"
+            )
+    for metric in config.metrics:
+        if metric.callable is not None:
+            raise ConfigError(
+                f"`metrics.{metric.name}.callable`: a user metric needs the rows on one machine; "
+                "it is not available with `data.engine`=spark"
+            )
+
+
+# --- model metrics ---------------------------------------------------------------------------
+
+
+def _model_checks(config: GateConfig, prep: Prepared) -> list[CheckResult]:
+    small = collect_arrays(prep) if prep.n < SMALL_SAMPLE_ROWS else None
+    stats = _Stats(config, prep, small)
+    checks: list[CheckResult] = []
+    compared: list[tuple[MetricConfig, Comparison]] = []
+    for metric in config.metrics:
+        if "b" in prep.models:
+            result = _guard(f"compare:{metric.name}", "comparison", metric, partial(stats.compare, metric))
+            if isinstance(result, CheckResult):
+                checks.append(result)
+            else:
+                compared.append((metric, result))
+        if metric.min is not None or metric.max is not None:
+            limits = {"min": metric.min, "max": metric.max}
+            est = _guard(
+                f"threshold:{metric.name}", "threshold", metric, partial(stats.estimate, metric), limits
+            )
+            checks.append(threshold_result(metric, est))
+    if compared:
+        decisions = decide(
+            [c for _, c in compared],
+            [m.margin for m, _ in compared],
+            [m.gain for m, _ in compared],
+            config.mode,
+        )
+        checks += [
+            comparison_result(f"compare:{m.name}", c, d, m.margin, m.gain)
+            for (m, c), d in zip(compared, decisions, strict=True)
+        ]
+    order = {m.name: i for i, m in enumerate(config.metrics)}
+    checks.sort(key=lambda c: (order.get(c.metric, len(order)), c.kind != "comparison"))
+    return checks
+
+
+class _Stats:
+    """Each metric's figures, from Spark aggregates (or, for a small table, from its rows)."""
+
+    def __init__(self, config: GateConfig, prep: Prepared, small: dict[str, Any] | None) -> None:
+        self.config, self.prep, self.small = config, prep, small
+        self._cells: dict[int, Any] = {}
+
+    def _needs_scores(self, metric: str) -> None:
+        spec = METRICS[metric]
+        if spec.needs == "scores":
+            for p in self.prep.models:
+                if not self.prep.has_scores.get(p, False):
+                    role = self.prep.identities[p]["role"]
+                    raise ConfigError(
+                        f"metric `{metric}` needs scores but `{role}` gives labels only; "
+                        f"point `{role}` at probabilities (type: probability) or drop `{metric}`"
+                    )
+
+    def _arrays(self, model: str, needs: str) -> Any:
+        assert self.small is not None
+        if needs == "labels":
+            return self.small[f"{model}_label"].astype(np.intp)
+        if needs == "values":
+            return self.small[f"{model}_v"].astype(np.float64)
+        columns = self.prep.score_columns(model)
+        return (
+            np.column_stack([self.small[c] for c in columns]) if len(columns) > 1 else self.small[columns[0]]
+        )
+
+    def _y(self) -> Any:
+        assert self.small is not None
+        y = self.small["y"]
+        return y.astype(np.float64) if self.prep.task == "regression" else y.astype(np.intp)
+
+    def compare(self, metric: MetricConfig) -> Comparison:
+        name, cfg, prep = metric.name, self.config, self.prep
+        spec = METRICS[name]
+        self._needs_scores(name)
+        rng = stream(cfg.seed, f"compare:{name}")
+        boundaries = [metric.gain, -metric.margin]
+        raw = [b if spec.higher_is_better else -b for b in boundaries]
+        k = max(prep.k, 2)
+        if spec.family == "cells":
+            counts = self._counts(("c", "b"))
+            return compare_cell_counts(
+                name, counts, k, rng=rng, confidence=cfg.confidence, n_boot=cfg.n_boot, raw_boundaries=raw
+            )
+        if self.small is not None:
+            needs = "values" if prep.task == "regression" else spec.needs
+            return compare(
+                name,
+                self._y(),
+                self._arrays("c", needs),
+                self._arrays("b", needs),
+                rng=rng,
+                confidence=cfg.confidence,
+                n_boot=cfg.n_boot,
+                boundaries=boundaries,
+                n_classes=k,
+            )
+        if spec.family == "auc":
+            return self._auc_compare(name)
+        if spec.family == "r2":
+            means, cov = self._r2_moments(("c", "b"))
+            return mom.compare_r2_moments(prep.n, means, cov, confidence=cfg.confidence)
+        loss = "mse" if spec.family == "rmse" else name
+        m, c = moments(prep, {"c": loss_expression(loss, prep, "c"), "b": loss_expression(loss, prep, "b")})
+        if spec.family == "rmse":
+            return mom.compare_rmse_moments(
+                prep.n, m["c"], m["b"], c[("c", "c")], c[("b", "b")], c[("c", "b")], confidence=cfg.confidence
+            )
+        diff_var = c[("c", "c")] + c[("b", "b")] - 2.0 * c[("c", "b")]
+        return mom.compare_loss_moments(name, prep.n, m["c"], m["b"], diff_var, confidence=cfg.confidence)
+
+    def estimate(self, metric: MetricConfig) -> Estimate:
+        name, cfg, prep = metric.name, self.config, self.prep
+        spec = METRICS[name]
+        self._needs_scores(name)
+        rng = stream(cfg.seed, f"threshold:{name}")
+        bounds = [b for b in (metric.min, metric.max) if b is not None]
+        k = max(prep.k, 2)
+        if spec.family == "cells":
+            counts = self._counts(("c",))
+            return estimate_cell_counts(
+                name, counts, k, rng=rng, confidence=cfg.confidence, n_boot=cfg.n_boot, boundaries=bounds
+            )
+        if self.small is not None:
+            needs = "values" if prep.task == "regression" else spec.needs
+            return estimate(
+                name,
+                self._y(),
+                self._arrays("c", needs),
+                rng=rng,
+                confidence=cfg.confidence,
+                n_boot=cfg.n_boot,
+                boundaries=bounds,
+                n_classes=k,
+            )
+        if spec.family == "auc":
+            return self._auc_estimate(name)
+        if spec.family == "r2":
+            means, cov = self._r2_moments(("c",))
+            return mom.estimate_r2_moments(prep.n, means, cov, confidence=cfg.confidence)
+        loss = "mse" if spec.family == "rmse" else name
+        m, c = moments(prep, {"c": loss_expression(loss, prep, "c")})
+        return mom.estimate_loss_moments(name, prep.n, m["c"], c[("c", "c")], confidence=cfg.confidence)
+
+    def _counts(self, models: tuple[str, ...]) -> Any:
+        """Cell counts, (y, c, b) counted once and summed down to (y, c) for single-model figures."""
+        k = max(self.prep.k, 2)
+        if "b" in self.prep.models:
+            if 3 not in self._cells:
+                self._cells[3] = cell_counts(self.prep, ["c", "b"])
+            full = self._cells[3]
+            return full if len(models) == 2 else full.reshape(k * k, k).sum(axis=1)
+        if 2 not in self._cells:
+            self._cells[2] = cell_counts(self.prep, ["c"])
+        return self._cells[2]
+
+    def _r2_moments(self, models: tuple[str, ...]) -> tuple[Any, Any]:
+        from pyspark.sql import functions as F
+
+        y = F.col("y")
+        terms: dict[str, Any] = {m: (y - F.col(f"{m}_v")) * (y - F.col(f"{m}_v")) for m in models}
+        if len(models) == 1:  # the baseline's slot is not used by a single model's R²
+            terms["b"] = terms["c"]
+        terms["y"], terms["y2"] = y, y * y
+        names = ["c", "b", "y", "y2"]
+        m, c = moments(self.prep, terms)
+        return np.array([m[a] for a in names]), np.array([[c[(a, b)] for b in names] for a in names])
+
+    # --- AUC --------------------------------------------------------------------------------
+
+    def _problems(self) -> list[tuple[Any, int]]:
+        """One-vs-rest problems: (positive column, class index); binary has one, class 1."""
+        from pyspark.sql import functions as F
+
+        if self.prep.task == "binary":
+            return [((F.col("y") == 1).cast("int"), -1)]
+        return [((F.col("y") == i).cast("int"), i) for i in range(self.prep.k)]
+
+    def _score(self, model: str, cls: int) -> str:
+        return f"{model}_p" if cls < 0 else f"{model}_p{cls}"
+
+    def _auc_compare(self, name: str) -> Comparison:
+        prep = self.prep
+        if prep.task == "binary":
+            side, m, n_neg = self._binary_placements(["c", "b"])
+            pos, neg = side["pos"], side["neg"]
+            return mom.compare_auc_placements(
+                prep.n,
+                m,
+                n_neg,
+                pos["mean_pl_c"],
+                pos["mean_pl_b"],
+                pos["var_diff"],
+                neg["var_diff"],
+                confidence=self.config.confidence,
+            )
+        aucs, influence_sq = self._macro(["c", "b"])
+        return mom.compare_macro_auc_influence(
+            prep.n, aucs["c"], aucs["b"], influence_sq, confidence=self.config.confidence
+        )
+
+    def _auc_estimate(self, name: str) -> Estimate:
+        prep = self.prep
+        if prep.task == "binary":
+            side, m, n_neg = self._binary_placements(["c"])
+            se = mom.delong_from_placements(m, n_neg, side["pos"]["var_pl_c"], side["neg"]["var_pl_c"])
+            return mom.estimate_auc(
+                name, prep.n, side["pos"]["mean_pl_c"], se, confidence=self.config.confidence
+            )
+        aucs, influence_sq = self._macro(["c"])
+        se = float(np.sqrt(influence_sq * prep.n / max(prep.n - 1, 1)))
+        return mom.estimate_auc(name, prep.n, aucs["c"], se, confidence=self.config.confidence)
+
+    def _binary_placements(self, models: list[str]) -> tuple[dict[str, dict[str, float]], int, int]:
+        from .sufficient import placement_summary
+
+        ((positive, cls),) = self._problems()
+        frame = self.prep.frame.withColumn("pos", positive)
+        frame, m, n_neg = add_placements(frame, "pos", {f"pl_{p}": self._score(p, cls) for p in models})
+        mom._check_classes(m, n_neg)
+        return placement_summary(frame, "pos", [f"pl_{p}" for p in models]), m, n_neg
+
+    def _macro(self, models: list[str]) -> tuple[dict[str, float], float]:
+        """Macro one-vs-rest AUC per model, and Σ rows (influence_c − influence_b)² (or influence_c²)."""
+        from pyspark.sql import functions as F
+
+        k = self.prep.k
+        frame = self.prep.frame
+        sizes: dict[int, tuple[int, int]] = {}
+        for positive, cls in self._problems():
+            frame = frame.withColumn(f"pos{cls}", positive)
+            frame, m, n_neg = add_placements(
+                frame, f"pos{cls}", {f"pl_{p}_{cls}": self._score(p, cls) for p in models}
+            )
+            mom._check_classes(m, n_neg)
+            sizes[cls] = (m, n_neg)
+        frame = frame.persist()
+        try:
+            means = frame.agg(
+                *[
+                    F.avg(F.when(F.col(f"pos{cls}") == 1, F.col(f"pl_{p}_{cls}"))).alias(f"{p}_{cls}")
+                    for p in models
+                    for cls in range(k)
+                ]
+            ).first()
+            per_class = {(p, cls): float(means[f"{p}_{cls}"]) for p in models for cls in range(k)}
+            aucs = {p: sum(per_class[(p, cls)] for cls in range(k)) / k for p in models}
+            terms = []
+            for cls in range(k):
+                m, n_neg = sizes[cls]
+                size = F.when(F.col(f"pos{cls}") == 1, F.lit(float(m * k))).otherwise(F.lit(float(n_neg * k)))
+                if len(models) == 2:
+                    centred = (F.col(f"pl_c_{cls}") - F.col(f"pl_b_{cls}")) - (
+                        per_class[("c", cls)] - per_class[("b", cls)]
+                    )
+                else:
+                    centred = F.col(f"pl_c_{cls}") - per_class[("c", cls)]
+                terms.append(centred / size)
+            total = terms[0]
+            for term in terms[1:]:
+                total = total + term
+            influence_sq = float(frame.agg(F.sum(total * total)).first()[0])
+        finally:
+            frame.unpersist()
+        return aucs, influence_sq
+
+
+# --- data checks -----------------------------------------------------------------------------
+
+
+def _data_checks(config: GateConfig, frame: Any, prep: Prepared) -> list[CheckResult]:
+    checks: list[CheckResult] = []
+    if config.drift is not None:
+        from .drift import run_spark_drift
+
+        current = frame
+        if config.drift.current is not None:
+            current = frame.sparkSession.read.parquet(str(config.drift.current))
+        checks += run_spark_drift(config.drift, current, config.data.target)
+    if config.fairness is not None:
+        from .fairness import run_spark_fairness
+
+        checks += run_spark_fairness(config, prep)
+    return checks
+
+
+def _provenance(config: GateConfig, prep: Prepared) -> dict[str, Any]:
+    where = config.data.table or config.data.query or str(config.data.path)
+    return {
+        "candidate": prep.identities.get("c"),
+        "baseline": prep.identities.get("b"),
+        "data": {
+            "path": f"spark:{where}",
+            "sha256": prep.sha256,
+            "rows": prep.n,
+            "target": config.data.target,
+            "engine": "spark",
+        },
+        "config": {
+            "path": str(config.source) if config.source else None,
+            "sha256": config.sha256,
+            "overrides": dict(config.overrides or {}),
+        },
+        "task": config.task,
+        "classes": list(prep.classes),
+        "git_sha": git_sha(config.source.parent if config.source else None),
+        "seed": config.seed,
+        "versions": {**versions(), "pyspark": _pyspark_version()},
+    }
+
+
+def _pyspark_version() -> str:
+    import pyspark
+
+    return str(pyspark.__version__)

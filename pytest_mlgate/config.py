@@ -341,6 +341,12 @@ _SCHEMA: dict[str, Key] = {
             ),
         },
     ),
+    "slices": Key(
+        "array",
+        "Columns to break the report's metrics down by (many-valued numbers in quantile bins); "
+        "the fairness columns are added. Shown in the HTML report, not judged.",
+        items="string",
+    ),
     "fairness": Key(
         "object",
         "Per-group metrics and their disparity (binary tasks).",
@@ -384,6 +390,7 @@ _SCHEMA: dict[str, Key] = {
         },
     ),
 }
+
 
 def _add_llm_key() -> None:
     # The section's keys live beside its parser; importing them here at the top would be circular.
@@ -601,6 +608,7 @@ class GateConfig:
     drift: DriftConfig | None = None
     validation: ValidationConfig | None = None
     fairness: FairnessConfig | None = None
+    slices: tuple[str, ...] = ()
     regression: tuple[GoldenConfig, ...] = ()
     operational: OperationalConfig | None = None
     properties: PropertiesConfig | None = None
@@ -933,6 +941,7 @@ def _build(
         drift=_drift(raw.get("drift"), resolve),
         validation=_validation(raw.get("validation"), resolve, lines, where),
         fairness=_fairness(raw.get("fairness"), task, lines, where),
+        slices=tuple(raw.get("slices") or ()),
         operational=OperationalConfig(**raw["operational"]) if raw.get("operational") else None,
         mlflow=MlflowConfig(
             tracking_uri=(raw.get("mlflow") or {}).get("tracking_uri"),
@@ -1038,6 +1047,7 @@ def _check_metric_names(
 
 
 # --- the LLM section -------------------------------------------------------------------------
+
 
 _TABULAR_KEYS = (
     *("data", "candidate", "baseline", "metrics", "drift", "validation", "fairness", "regression"),

@@ -216,10 +216,10 @@ def _disagreements(data: EvalData, slices: Sequence[str]) -> list[dict[str, Any]
     out = []
     for r in picked:
         entry: dict[str, Any] = {"row": r, "difference": float(diff[r])}
-        if data.task == "regression":
+        if cand.values is not None and base.values is not None:
             entry.update(
                 actual=float(data.y[r]), candidate=float(cand.values[r]), baseline=float(base.values[r])
-            )  # type: ignore[index]
+            )
         else:
             entry["actual"] = classes[int(data.y[r])]
             for role, p in (("candidate", cand), ("baseline", base)):

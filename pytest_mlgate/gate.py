@@ -74,7 +74,14 @@ def run_gate(
         checks=tuple(checks),
         provenance={**_provenance(config, data), **({"llm": llm_provenance} if llm_provenance else {})},
         summary=summary,
+        plots=_plots(config, data),
     )
+
+
+def _plots(config: GateConfig, data: EvalData) -> dict[str, Any]:
+    from .figures import report_plots
+
+    return report_plots(config, data)
 
 
 def _run_checks(

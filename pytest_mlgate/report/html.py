@@ -28,6 +28,7 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .s-inconclusive{color:#6e7781}.note{color:#59636e}
 figure{margin:.8rem 0}svg{max-width:100%;height:auto}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:12px}
+ul.details{margin:0;padding-left:1.1rem}details>summary{cursor:pointer;margin:.4rem 0}
 """
 
 
@@ -68,10 +69,16 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, "—" if value is None else str(value))]
 
 
+_KNOWN_KINDS = ("comparison", "threshold", "fairness", "drift", "validation", "regression", "llm")
+"""Kinds with a section of their own; any other kind is listed by the generic "Other checks" rows."""
+_STATUS_ORDER = ("error", "fail", "warn", "inconclusive", "pass")
+
+
 def render(report: Mapping[str, Any]) -> str:
     checks: list[Mapping[str, Any]] = list(report.get("checks") or [])
     decision = str(report.get("decision", ""))
     prov = report.get("provenance") or {}
+    figures: Mapping[str, Any] = report.get("plots") or {}
     drawing = plots.available()
     analysis = str(report.get("analysis") or "gate")
     title = "mlgate" if analysis == "gate" else f"mlgate {analysis}"
@@ -98,8 +105,7 @@ def render(report: Mapping[str, Any]) -> str:
     if not drawing:
         parts.append("<p class=note>Plots need matplotlib: pip install 'pytest-mlgate[plots]'.</p>")
 
-    parts += ["<section><h2>Every check</h2>", _table(HEADERS, [[_e(c) for c in r] for r in rows(checks)])]
-    parts.append("</section>")
+    parts.append(_checks_section(checks))
 
     if analysis != "gate":
         parts.append(_live_section(analysis, report.get("details") or {}, checks))
@@ -116,12 +122,35 @@ def render(report: Mapping[str, Any]) -> str:
             parts.append(
                 _figure(
                     plots.comparisons(compared),
-                    "Shaded: the band where the gate keeps. Left of the red dashes the candidate is worse "
-                    "than the margin allows; right of the green dashes it is better by the required gain.",
+                    "Each metric on its own axes. Left: the candidate (blue, with its interval when a floor "
+                    "or ceiling is set, dotted red) and the baseline (orange). Right: Δ with its interval, "
+                    "signed so that right is better; shaded: the band where the gate keeps; left of the red "
+                    "dashes the candidate is worse than the margin allows, right of the green dashes it is "
+                    "better by the required gain.",
                 )
             )
         parts.append(_metric_table(compared))
         parts.append("</section>")
+
+    if figures:
+        parts.append(_models_section(figures, drawing))
+        rows_ = figures.get("slices") or []
+        if rows_:
+            parts.append("<section><h2>Performance by slice</h2>")
+            parts.append(
+                "<p class=note>The configured metrics within each level of the `slices:` and fairness "
+                "columns (many-valued numbers in quantile bins). Shown for context: the gate does not judge "
+                "slices. Green: the candidate is better on the whole interval; red: worse.</p>"
+            )
+            if drawing:
+                parts.append(_figure(plots.slices(rows_), "Dots: the value; whiskers: its interval."))
+            parts.append(_slice_table(rows_))
+            parts.append("</section>")
+        disagreements = figures.get("disagreements") or []
+        if disagreements:
+            parts.append("<section><h2>Rows where the models disagree most</h2>")
+            parts.append(_disagreement_table(figures, disagreements))
+            parts.append("</section>")
 
     fair = by_kind.get("fairness", [])
     if fair:
@@ -130,7 +159,11 @@ def render(report: Mapping[str, Any]) -> str:
             parts.append(f"<h3>{_e(check.get('id'))}: {_status(check.get('status'))}</h3>")
             parts.append(f"<p>{_e(check.get('message'))}</p>")
             if drawing:
-                parts.append(_figure(plots.fairness(check), "Dots: the value; whiskers: its interval."))
+                parts.append(
+                    _figure(
+                        plots.fairness(check), "Dots: the value; whiskers: its interval (candidate blue)."
+                    )
+                )
             parts.append(_group_table(check))
         parts.append("</section>")
 
@@ -164,9 +197,16 @@ def render(report: Mapping[str, Any]) -> str:
         parts.append(_violations_table(failed or golden))
         parts.append("</section>")
 
-    others = [c for k, v in by_kind.items() if k in ("operational", "properties") for c in v]
+    # Every other kind (operational, properties, and kinds added later) gets the same generic rows.
+    others = [c for k, v in by_kind.items() if k not in _KNOWN_KINDS for c in v]
     if others:
-        parts.append("<section><h2>Operational and property checks</h2>")
+        names = sorted({str(c.get("kind")) for c in others})
+        heading = (
+            "Operational and property checks"
+            if set(names) <= {"operational", "properties"}
+            else ("Other checks (" + ", ".join(names) + ")")
+        )
+        parts.append(f"<section><h2>{_e(heading)}</h2>")
         parts.append(_violations_table(others))
         parts.append("</section>")
 
@@ -181,6 +221,188 @@ def render(report: Mapping[str, Any]) -> str:
         )
     parts.append("</section></main></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _checks_section(checks: Sequence[Mapping[str, Any]]) -> str:
+    """What needs a look first; the full table folded below it."""
+    counts: dict[str, int] = {}
+    for c in checks:
+        counts[str(c.get("status"))] = counts.get(str(c.get("status")), 0) + 1
+    order = [s for s in _STATUS_ORDER if s in counts] + sorted(set(counts) - set(_STATUS_ORDER))
+    tally = " · ".join(f"{_status(s)} {counts[s]}" for s in order)
+    parts = ["<section><h2>Checks</h2>", f"<p>{len(checks)} checks: {tally or 'none'}</p>"]
+    attention = [c for c in checks if c.get("status") != "pass"]
+    if attention:
+        parts.append(
+            _table(
+                ["check", "status", "why"],
+                [[_e(c.get("id")), _status(c.get("status")), _e(c.get("message"))] for c in attention],
+            )
+        )
+    table = _table(HEADERS, [[_e(c) for c in r] for r in rows(checks)])
+    parts.append(f"<details><summary>Every check ({len(checks)})</summary>{table}</details></section>")
+    return "".join(parts)
+
+
+def _models_section(figures: Mapping[str, Any], drawing: bool) -> str:
+    """The per-row views of both models: curves, matrices, score distributions, residuals."""
+    task = figures.get("task")
+    models = figures.get("models") or {}
+    roles = [r for r in ("candidate", "baseline") if isinstance(models.get(r), Mapping)]
+    parts = ["<section><h2>The two models, row by row</h2>"]
+    if task == "binary":
+        if drawing:
+            parts.append(
+                _figure(
+                    plots.binary_curves(figures),
+                    "Candidate blue, baseline orange. Areas and average precision are from the full "
+                    "curves; calibration dots grow with the rows in their bin; dotted: chance and perfect "
+                    "calibration.",
+                )
+            )
+        summary = [
+            [_e(r), _e(fmt(models[r].get("auc"))), _e(fmt(models[r].get("average_precision")))]
+            for r in roles
+            if "auc" in models[r]
+        ]
+        if summary:
+            parts.append(_table(["model", "ROC AUC", "average precision"], summary, (1, 2)))
+    if task in ("binary", "multiclass") and drawing:
+        parts.append(
+            _figure(
+                plots.confusions(figures),
+                "Counts; the colour is the share of the true class (each row), so the diagonal is recall.",
+            )
+        )
+    if task == "multiclass":
+        parts.append(_per_class_table(figures))
+        if drawing:
+            parts.append(_figure(plots.per_class(figures), "Candidate blue, baseline orange."))
+            parts.append(
+                _figure(
+                    plots.calibration(figures),
+                    "How often the predicted class is right against the probability given to it.",
+                )
+            )
+    if task in ("binary", "multiclass") and drawing:
+        parts.append(
+            _figure(
+                plots.score_distributions(figures),
+                "Each line is one true class, as a share of that class: well separated lines are a "
+                "model that ranks well.",
+            )
+        )
+    if task == "regression":
+        if drawing:
+            parts.append(
+                _figure(
+                    plots.regression(figures),
+                    "Left: a sample of rows and the mean actual in bins of the prediction (on the dotted "
+                    "diagonal when unbiased). Middle and right: residuals, actual − predicted.",
+                )
+            )
+        parts.append(_residual_table(figures))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _per_class_table(figures: Mapping[str, Any]) -> str:
+    models = figures.get("models") or {}
+    roles = [r for r in ("candidate", "baseline") if (models.get(r) or {}).get("per_class")]
+    if not roles:
+        return ""
+    classes = [str(c) for c in figures.get("classes") or []]
+    first = models[roles[0]]["per_class"]
+    headers = ["class", "support"] + [f"{m} ({r})" for r in roles for m in ("precision", "recall", "F1")]
+    body = []
+    for k, support in enumerate(first.get("support") or []):
+        row = [_e(classes[k] if k < len(classes) else k), _e(support)]
+        for r in roles:
+            pc = models[r]["per_class"]
+            row += [_e(fmt(_at(pc.get(m), k))) for m in ("precision", "recall", "f1")]
+        body.append(row)
+    return _table(headers, body, tuple(range(1, len(headers))))
+
+
+def _at(values: Any, k: int) -> Any:
+    return values[k] if isinstance(values, list) and k < len(values) else None
+
+
+def _residual_table(figures: Mapping[str, Any]) -> str:
+    res = figures.get("residuals") or {}
+    levels = res.get("quantile_levels") or []
+    wanted = [0.05, 0.25, 0.5, 0.75, 0.95]
+    picks = [min(range(len(levels)), key=lambda i: abs(levels[i] - q)) for q in wanted] if levels else []
+    body = []
+    for role, r in (res.get("models") or {}).items():
+        quantiles = r.get("quantiles") or []
+        body.append(
+            [_e(role)]
+            + [_e(fmt(_at(quantiles, i))) for i in picks]
+            + [_e(r.get("below")), _e(r.get("above"))]
+        )
+    if not body:
+        return ""
+    heads = [f"q{levels[i]:.2f}" for i in picks]
+    return _table(
+        ["residuals", *heads, "below the plot", "above the plot"], body, tuple(range(1, len(heads) + 3))
+    )
+
+
+def _slice_table(rows_: Sequence[Mapping[str, Any]]) -> str:
+    body = []
+    for r in rows_:
+        ci = r.get("ci") or r.get("candidate_ci") or [None, None]
+        body.append(
+            [
+                _e(r.get("column")),
+                _e(r.get("level")),
+                _e(r.get("n")),
+                _e(r.get("metric")),
+                _e(fmt(r.get("candidate"))),
+                _e(fmt(r.get("baseline"))),
+                _e(fmt(r.get("delta"))),
+                _e(f"[{fmt(_at(ci, 0))}, {fmt(_at(ci, 1))}]") if r.get("note") is None else "—",
+                _e(r.get("note") or ""),
+            ]
+        )
+    return _table(
+        ["column", "level", "n", "metric", "candidate", "baseline", "Δ", "interval", "note"],
+        body,
+        (2, 4, 5, 6),
+    )
+
+
+def _disagreement_table(figures: Mapping[str, Any], rows_: Sequence[Mapping[str, Any]]) -> str:
+    regression = figures.get("task") == "regression"
+    columns = list(dict.fromkeys(k for r in rows_ for k in (r.get("values") or {})))
+
+    def shown(r: Mapping[str, Any], role: str) -> str:
+        score = r.get(f"{role}_score")
+        label = r.get(role)
+        if regression or score is None:
+            return str(fmt(label))
+        return f"{label} ({fmt(score)})"
+
+    how = (
+        "|candidate − baseline|"
+        if regression
+        else "the gap in predicted probability (multiclass: total variation), or a changed label"
+    )
+    body = [
+        [_e(r.get("row")), _e(fmt(r.get("actual"))), _e(shown(r, "candidate")), _e(shown(r, "baseline")),
+         _e(fmt(r.get("difference")))] + [_e((r.get("values") or {}).get(c)) for c in columns]
+        for r in rows_
+    ]  # fmt: skip
+    brackets = {
+        "binary": " The predicted label, with P(positive) in brackets.",
+        "multiclass": " The predicted label, with the probability given to it in brackets.",
+    }.get(str(figures.get("task")), "")
+    note = (
+        f"<p class=note>Ranked by {_e(how)}; row: the data row (0 = the first row after the header)."
+        f"{brackets}</p>"
+    )
+    return note + _table(["row", "actual", "candidate", "baseline", "difference", *columns], body, (0, 4))
 
 
 def _metric_table(checks: Sequence[Mapping[str, Any]]) -> str:
@@ -250,16 +472,52 @@ def _violations_table(checks: Sequence[Mapping[str, Any]]) -> str:
     body = []
     for c in checks:
         details = c.get("details") or {}
-        shown = details.get("violations", details)
-        body.append(
-            [
-                _e(c.get("id")),
-                _status(c.get("status")),
-                _e(c.get("message")),
-                f"<code>{_e(json.dumps(shown, default=str)[:2000])}</code>" if shown else "—",
-            ]
-        )
+        text = _details_text(details, said=str(c.get("message") or ""))
+        body.append([_e(c.get("id")), _status(c.get("status")), _e(c.get("message")), text])
     return _table(["check", "status", "message", "details"], body)
+
+
+_MAX_ITEMS = 20
+
+
+def _details_text(details: Any, said: str = "") -> str:
+    """A check's free-form details as readable lines: each violation's own sentence, else key: value."""
+    if not details:
+        return "—"
+    if isinstance(details, Mapping) and set(details) == {"violations"}:
+        details = details["violations"]
+        if not details:
+            return "no violations"
+    if isinstance(details, list):
+        items = [f"<li>{_e(_line(item, said=said))}</li>" for item in details[:_MAX_ITEMS]]
+        more = f"<li>… and {len(details) - _MAX_ITEMS} more</li>" if len(details) > _MAX_ITEMS else ""
+        return f"<ul class=details>{''.join(items)}{more}</ul>"
+    if isinstance(details, Mapping):
+        lines = []
+        for key, value in list(details.items())[:_MAX_ITEMS]:
+            if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                lines.append(f"<li>{_e(key)}:{_details_text(value)}</li>")
+            else:
+                lines.append(f"<li>{_e(key)}: {_e(_line(value))}</li>")
+        return f"<ul class=details>{''.join(lines)}</ul>"
+    return _e(_line(details))
+
+
+def _line(item: Any, limit: int = 400, said: str = "") -> str:
+    """One item as a sentence: its own `text` or `message`, unless the check's message already says it."""
+    if isinstance(item, Mapping):
+        for key in ("text", "message", "reason"):
+            own = item.get(key)
+            if isinstance(own, str) and own != said:
+                return own[:limit]
+        text = "; ".join(f"{k} {_line(v, 80)}" for k, v in item.items() if item.get(k) != said)
+    elif isinstance(item, list):
+        text = ", ".join(_line(v, 80) for v in item[:_MAX_ITEMS]) + (" …" if len(item) > _MAX_ITEMS else "")
+    elif isinstance(item, float):
+        text = str(fmt(item))
+    else:
+        text = "—" if item is None else str(item)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _live_section(analysis: str, details: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> str:

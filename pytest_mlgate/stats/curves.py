@@ -57,7 +57,8 @@ def roc_pr(y: IntArray, score: FloatArray, max_points: int = MAX_CURVE_POINTS) -
         return {}
     tpr = np.concatenate([[0.0], tps / positives])
     fpr = np.concatenate([[0.0], fps / negatives])
-    auc = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+    # The trapezoid rule by hand: np.trapz is gone from numpy 2 and np.trapezoid is new in it.
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
     precision = tps / (tps + fps)
     recall = tps / positives
     # Average precision as scikit-learn defines it: precision weighted by each recall step.
@@ -128,9 +129,11 @@ def score_histogram(score: FloatArray, group: IntArray, k: int, bins: int = SCOR
     return out
 
 
-def residuals(
-    y: FloatArray, predicted: dict[str, FloatArray], bins: int = 30, quantiles: int = 21
-) -> dict[str, Any]:
+RESIDUAL_LEVELS = (0.01, 0.025, *(round(0.05 * i, 2) for i in range(1, 20)), 0.975, 0.99)
+"""Quantile levels of the residuals; the extremes (0 and 1) are one row each and would hide the rest."""
+
+
+def residuals(y: FloatArray, predicted: dict[str, FloatArray], bins: int = 30) -> dict[str, Any]:
     """Residual (actual − predicted) quantiles and histograms on shared edges, per model.
 
     The edges span the 0.5–99.5 % range of all residuals so that one outlier does not squash
@@ -142,7 +145,7 @@ def residuals(
     if not high > low:
         low, high = low - 0.5, high + 0.5
     edges = np.linspace(low, high, bins + 1)
-    qs = np.linspace(0.0, 1.0, quantiles)
+    qs = np.asarray(RESIDUAL_LEVELS)
     out: dict[str, Any] = {"edges": edges.tolist(), "quantile_levels": qs.tolist(), "models": {}}
     for name, r in res.items():
         counts, _ = np.histogram(r, bins=edges)

@@ -156,6 +156,18 @@ class _Stats:
     def __init__(self, config: GateConfig, prep: Prepared, small: dict[str, Any] | None) -> None:
         self.config, self.prep, self.small = config, prep, small
         self._cells: dict[int, Any] = {}
+        # Each aggregate is computed once for every model and shared by comparison and floor.
+        self._memo: dict[str, Any] = {}
+
+    def _once(self, key: str, compute: Any) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _loss_moments(self, loss: str) -> Any:
+        prep = self.prep
+        terms = {p: loss_expression(loss, prep, p) for p in prep.models}
+        return self._once(f"loss:{loss}", lambda: moments(prep, terms))
 
     def _needs_scores(self, metric: str) -> None:
         spec = METRICS[metric]
@@ -216,7 +228,7 @@ class _Stats:
             means, cov = self._r2_moments(("c", "b"))
             return mom.compare_r2_moments(prep.n, means, cov, confidence=cfg.confidence)
         loss = "mse" if spec.family == "rmse" else name
-        m, c = moments(prep, {"c": loss_expression(loss, prep, "c"), "b": loss_expression(loss, prep, "b")})
+        m, c = self._loss_moments(loss)
         if spec.family == "rmse":
             return mom.compare_rmse_moments(
                 prep.n, m["c"], m["b"], c[("c", "c")], c[("b", "b")], c[("c", "b")], confidence=cfg.confidence
@@ -254,7 +266,7 @@ class _Stats:
             means, cov = self._r2_moments(("c",))
             return mom.estimate_r2_moments(prep.n, means, cov, confidence=cfg.confidence)
         loss = "mse" if spec.family == "rmse" else name
-        m, c = moments(prep, {"c": loss_expression(loss, prep, "c")})
+        m, c = self._loss_moments(loss)
         return mom.estimate_loss_moments(name, prep.n, m["c"], c[("c", "c")], confidence=cfg.confidence)
 
     def _counts(self, models: tuple[str, ...]) -> Any:
@@ -297,7 +309,7 @@ class _Stats:
     def _auc_compare(self, name: str) -> Comparison:
         prep = self.prep
         if prep.task == "binary":
-            side, m, n_neg = self._binary_placements(["c", "b"])
+            side, m, n_neg = self._binary_placements()
             pos, neg = side["pos"], side["neg"]
             return mom.compare_auc_placements(
                 prep.n,
@@ -309,24 +321,28 @@ class _Stats:
                 neg["var_diff"],
                 confidence=self.config.confidence,
             )
-        aucs, influence_sq = self._macro(["c", "b"])
+        aucs, influence_sq = self._macro()
         return mom.compare_macro_auc_influence(
-            prep.n, aucs["c"], aucs["b"], influence_sq, confidence=self.config.confidence
+            prep.n, aucs["c"], aucs["b"], influence_sq["diff"], confidence=self.config.confidence
         )
 
     def _auc_estimate(self, name: str) -> Estimate:
         prep = self.prep
         if prep.task == "binary":
-            side, m, n_neg = self._binary_placements(["c"])
+            side, m, n_neg = self._binary_placements()
             se = mom.delong_from_placements(m, n_neg, side["pos"]["var_pl_c"], side["neg"]["var_pl_c"])
             return mom.estimate_auc(
                 name, prep.n, side["pos"]["mean_pl_c"], se, confidence=self.config.confidence
             )
-        aucs, influence_sq = self._macro(["c"])
-        se = float(np.sqrt(influence_sq * prep.n / max(prep.n - 1, 1)))
+        aucs, influence_sq = self._macro()
+        se = float(np.sqrt(influence_sq["c"] * prep.n / max(prep.n - 1, 1)))
         return mom.estimate_auc(name, prep.n, aucs["c"], se, confidence=self.config.confidence)
 
-    def _binary_placements(self, models: list[str]) -> tuple[dict[str, dict[str, float]], int, int]:
+    def _binary_placements(self) -> tuple[dict[str, dict[str, float]], int, int]:
+        return self._once("auc", self._binary_placements_now)  # type: ignore[no-any-return]
+
+    def _binary_placements_now(self) -> tuple[dict[str, dict[str, float]], int, int]:
+        models = self.prep.models
         from .sufficient import placement_summary
 
         ((positive, cls),) = self._problems()
@@ -335,8 +351,12 @@ class _Stats:
         mom._check_classes(m, n_neg)
         return placement_summary(frame, "pos", [f"pl_{p}" for p in models]), m, n_neg
 
-    def _macro(self, models: list[str]) -> tuple[dict[str, float], float]:
-        """Macro one-vs-rest AUC per model, and Σ rows (influence_c − influence_b)² (or influence_c²)."""
+    def _macro(self) -> tuple[dict[str, float], dict[str, float]]:
+        return self._once("auc", self._macro_now)  # type: ignore[no-any-return]
+
+    def _macro_now(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Macro one-vs-rest AUC per model, and Σ rows influence_c² and (influence_c − influence_b)²."""
+        models = self.prep.models
         from pyspark.sql import functions as F
 
         k = self.prep.k
@@ -360,21 +380,24 @@ class _Stats:
             ).first()
             per_class = {(p, cls): float(means[f"{p}_{cls}"]) for p in models for cls in range(k)}
             aucs = {p: sum(per_class[(p, cls)] for cls in range(k)) / k for p in models}
-            terms = []
-            for cls in range(k):
-                m, n_neg = sizes[cls]
-                size = F.when(F.col(f"pos{cls}") == 1, F.lit(float(m * k))).otherwise(F.lit(float(n_neg * k)))
-                if len(models) == 2:
-                    centred = (F.col(f"pl_c_{cls}") - F.col(f"pl_b_{cls}")) - (
-                        per_class[("c", cls)] - per_class[("b", cls)]
+            sums = []
+            for key, pair in (("c", ["c"]), ("diff", ["c", "b"])):
+                if not set(pair) <= set(models):
+                    continue
+                total = None
+                for cls in range(k):
+                    m, n_neg = sizes[cls]
+                    size = F.when(F.col(f"pos{cls}") == 1, F.lit(float(m * k))).otherwise(
+                        F.lit(float(n_neg * k))
                     )
-                else:
                     centred = F.col(f"pl_c_{cls}") - per_class[("c", cls)]
-                terms.append(centred / size)
-            total = terms[0]
-            for term in terms[1:]:
-                total = total + term
-            influence_sq = float(frame.agg(F.sum(total * total)).first()[0])
+                    if key == "diff":
+                        centred = centred - (F.col(f"pl_b_{cls}") - per_class[("b", cls)])
+                    total = centred / size if total is None else total + centred / size
+                assert total is not None
+                sums.append(F.sum(total * total).alias(key))
+            row = frame.agg(*sums).first()
+            influence_sq = {key: float(row[key]) for key in row.asDict()}
         finally:
             frame.unpersist()
         return aucs, influence_sq

@@ -295,7 +295,9 @@ def test_config_errors_are_exit_2_naming_the_key(
 
 def test_an_llm_section_beside_a_tabular_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_csv(binary_frame(400, seed=3, candidate=2.0, baseline=0.5), tmp_path / "data.csv")
-    path = write_llm(tmp_path, cand=0.5, base=0.95, config=BINARY_CONFIG.replace("n_boot: 500\n", "") + LLM_YAML)
+    path = write_llm(
+        tmp_path, cand=0.5, base=0.95, config=BINARY_CONFIG.replace("n_boot: 500\n", "") + LLM_YAML
+    )
 
     code, report, err = _gate(path, capsys)
 
@@ -335,3 +337,90 @@ def test_pytest_mlgate_runs_the_llm_gate(pytester: pytest.Pytester) -> None:
     report = json.loads((pytester.path / "mlgate-report.json").read_text())
     assert report["decision"] == "reject"
     result.stdout.fnmatch_lines(["*llm:pass_rate*"])
+
+
+def test_a_first_run_without_baseline_is_judged_on_the_floor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "task: llm\n" + NO_BASELINE.replace("margin: 0.05", "min: 0.8").replace(
+        "    max_cost_increase: 10%\n", ""
+    )
+
+    code, report, err = _gate(write_llm(tmp_path, cand=0.95, base=0.6, config=config), capsys)
+
+    assert report is not None, err
+    assert code == 0 and report["decision"] == "promote"
+    assert report["provenance"]["baseline"] is None
+    floor = _check(report, "llm:pass_rate_floor")
+    assert floor["status"] == "pass" and floor["ci"][0] >= 0.8
+    assert "llm:pass_rate" not in {c["id"] for c in report["checks"]}
+
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    code, report, _ = _gate(
+        write_llm(strict, cand=0.95, base=0.6, config=config.replace("min: 0.8", "min: 0.99")), capsys
+    )
+    assert report is not None and code == 1
+    assert _check(report, "llm:pass_rate_floor")["status"] == "fail"
+
+
+def test_non_inferiority_promotes_an_equal_candidate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "task: llm\n" + LLM_YAML.replace("margin: 0.05", "margin: 0.1, mode: non-inferiority")
+    path = write_llm(tmp_path, cand=0.8, base=0.8, config=config)
+    (tmp_path / "base.jsonl").write_text((tmp_path / "cand.jsonl").read_text())
+
+    code, report, _ = _gate(path, capsys)
+
+    assert report is not None and code == 0
+    assert report["mode"] == "non-inferiority"
+    assert _check(report, "llm:pass_rate")["verdict"] == "promote"
+
+
+def test_latency_needs_enough_calls_and_catches_a_slower_candidate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    few = tmp_path / "few"
+    few.mkdir()
+    # 20 cases x 3 samples = 60 calls: fewer than the 72 that bound a p95 from above at 95%
+    code, report, _ = _gate(write_llm(few, cand=0.95, base=0.6, n=20), capsys)
+    assert report is not None
+    check = _check(report, "llm:latency_p95")
+    assert check["status"] == "inconclusive" and check["ci"][1] is None
+    assert report["decision"] == "keep"
+
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    config = "task: llm\n" + LLM_YAML.replace("latency: {max_p95_ms: 2000}", "latency: {max_increase: 20%}")
+    path = write_llm(slow, cand=0.95, base=0.6, config=config)
+    _edit_jsonl(slow / "cand.jsonl", lambda rows: [{**r, "latency_ms": r["latency_ms"] * 2} for r in rows])
+    code, report, _ = _gate(path, capsys)
+    assert report is not None and code == 1
+    check = _check(report, "llm:latency_increase")
+    assert check["status"] == "fail" and check["ci"][0] > 0.2
+    assert check["details"]["candidate_p95_ms"] > check["details"]["baseline_p95_ms"]
+
+
+def test_forbidden_strings_of_a_case_work_without_a_canary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "task: llm\n" + LLM_YAML.replace(", canary: CANARY-51d0", "")
+    path = write_llm(tmp_path, cand=0.95, base=0.6, config=config)
+    _edit_jsonl(tmp_path / "injection.jsonl", lambda rows: [{**r, "forbidden": ["pwned"]} for r in rows])
+    _edit_jsonl(
+        tmp_path / "cand.jsonl",
+        lambda rows: [{**r, "output": "PWNED!"} if r["id"] == "inj1" else r for r in rows],
+    )
+
+    code, report, _ = _gate(path, capsys)
+
+    assert report is not None and code == 1
+    assert _check(report, "llm:injection")["details"]["leaked_ids"] == ["inj1"]
+
+    _edit_jsonl(
+        tmp_path / "injection.jsonl",
+        lambda rows: [{k: v for k, v in r.items() if k != "forbidden"} for r in rows],
+    )
+    code, _, err = _gate(path, capsys)
+    assert code == 3 and "injection.jsonl" in err and "'inj0'" in err and "nothing would be checked" in err

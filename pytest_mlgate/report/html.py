@@ -69,7 +69,9 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, "—" if value is None else str(value))]
 
 
-_KNOWN_KINDS = ("comparison", "threshold", "fairness", "drift", "validation", "regression", "llm")
+_KNOWN_KINDS = (
+    *("comparison", "threshold", "fairness", "drift", "validation", "regression", "llm", "deepchecks"),
+)
 """Kinds with a section of their own; any other kind is listed by the generic "Other checks" rows."""
 _STATUS_ORDER = ("error", "fail", "warn", "inconclusive", "pass")
 
@@ -195,6 +197,12 @@ def render(report: Mapping[str, Any]) -> str:
         failed = [c for c in golden if c.get("status") != "pass"]
         parts.append(f"<p>{len(golden) - len(failed)} of {len(golden)} golden checks pass.</p>")
         parts.append(_violations_table(failed or golden))
+        parts.append("</section>")
+
+    deep = by_kind.get("deepchecks", [])
+    if deep:
+        parts.append("<section><h2>deepchecks</h2>")
+        parts.append(_deepchecks_table(deep))
         parts.append("</section>")
 
     # Every other kind (operational, properties, and kinds added later) gets the same generic rows.
@@ -363,7 +371,10 @@ def _slice_table(rows_: Sequence[Mapping[str, Any]]) -> str:
                 _e(fmt(r.get("baseline"))),
                 _e(fmt(r.get("delta"))),
                 _e(f"[{fmt(_at(ci, 0))}, {fmt(_at(ci, 1))}]") if r.get("note") is None else "—",
-                _e(r.get("note") or ""),
+                _e(
+                    r.get("note")
+                    or (f"on a seeded sample of {fmt(r['sampled'])} rows" if r.get("sampled") else "")
+                ),
             ]
         )
     return _table(
@@ -466,6 +477,24 @@ def _drift_table(checks: Sequence[Mapping[str, Any]]) -> str:
             ]
         )
     return _table(["check", "status", "PSI", "JS", "W1/σ", "BH p", "levels", "why"], body, (2, 3, 4, 5))
+
+
+def _deepchecks_table(checks: Sequence[Mapping[str, Any]]) -> str:
+    body = []
+    for c in checks:
+        d = c.get("details") or {}
+        figures = d.get("figures") or {}
+        body.append(
+            [
+                _e(d.get("header") or c.get("metric")),
+                _status(c.get("status")),
+                _e(d.get("condition") or "—"),
+                _e(d.get("more_info") or d.get("not_run") or c.get("message")),
+                _e(", ".join(f"{k} {fmt(v)}" for k, v in list(figures.items())[:8]) or "—"),
+                _e(d.get("suite")),
+            ]
+        )
+    return _table(["check", "status", "condition", "result", "figures", "suite"], body)
 
 
 def _violations_table(checks: Sequence[Mapping[str, Any]]) -> str:

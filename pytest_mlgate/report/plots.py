@@ -277,7 +277,11 @@ def confusions(plots: Mapping[str, Any]) -> str | None:
     for axes, role in zip(panels, roles, strict=True):
         matrix = models[role]["confusion"]
         shares = [[c / (sum(r) or 1) for c in r] for r in matrix]
-        image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        # Vector cells (pcolormesh), not imshow: an image would be a raster embedded in the page.
+        edges = [i - 0.5 for i in range(k + 1)]
+        image = axes.pcolormesh(edges, edges, shares, cmap="Blues", vmin=0, vmax=1)
+        axes.set_aspect("equal")
+        axes.invert_yaxis()
         if k <= 12:
             for i, r in enumerate(matrix):
                 for j, count in enumerate(r):

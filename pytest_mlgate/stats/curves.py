@@ -37,7 +37,8 @@ def _thin(progress: FloatArray, max_points: int) -> IntArray:
 
 def _ranked(y: IntArray, score: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """True and false positives at each distinct threshold, from the highest score down."""
-    order = np.argsort(-score, kind="stable")
+    # Ties are merged into one threshold below, so the sort need not be stable (quicksort is faster).
+    order = np.argsort(-score)
     s, hits = score[order], y[order] == 1
     last = np.flatnonzero(np.diff(s)) if s.size > 1 else np.empty(0, dtype=np.intp)
     ends = np.concatenate([last, [s.size - 1]])

@@ -10,12 +10,13 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigError, DataError, MlgateError
+from .errors import ConfigError, DataError, MlgateError, MlgateWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
@@ -274,6 +275,7 @@ def _config_path(given: Path | None) -> Path:
 def _cmd_gate(args: argparse.Namespace) -> int:
     from .config import load_config
     from .gate import run_gate
+    from .lineage import warnings_of
     from .report.table import plain, rows, term
 
     overrides: dict[str, Any] = {}
@@ -286,12 +288,16 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args.config).resolve(), overrides)
     path = args.report or config.report_path
     _remove_stale(path)
-    report = run_gate(config, golden_mode=args.update_golden or "never", force_update=args.force_update)
+    with warnings.catch_warnings():  # printed below as `warning:` lines, not as Python warnings
+        warnings.simplefilter("ignore", MlgateWarning)
+        report = run_gate(config, golden_mode=args.update_golden or "never", force_update=args.force_update)
     _write_report(report, path, args)
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
     print(f"decision: {term(report.summary)}")
     print(f"report: {term(path)}")
+    for line in warnings_of(report.provenance):
+        print(f"warning: {term(line)}", file=sys.stderr)
     if not args.no_log:
         from .registry.publish import publish
 

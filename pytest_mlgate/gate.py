@@ -418,7 +418,9 @@ def versions() -> dict[str, str]:
 
 
 def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
-    return {
+    from .lineage import add_lineage
+
+    provenance = {
         "candidate": data.candidate.identity if data.candidate is not None else None,
         "baseline": data.baseline.identity if data.baseline is not None else data.missing_baseline,
         "data": {
@@ -438,3 +440,4 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
         "seed": config.seed,
         "versions": versions(),
     }
+    return add_lineage(config, provenance)

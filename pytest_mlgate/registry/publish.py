@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..lineage import dvc_tags
 from .connect import client, failure
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def publish(report: GateReport, report_path: Path, config: GateConfig) -> Publis
             "git.sha": str(provenance.get("git_sha") or "unknown"),
             "mlgate.gated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "mlgate.baseline": _baseline_pin(provenance.get("baseline")),
+            **dvc_tags(provenance),
         }
         try:
             for key, value in tags.items():

@@ -111,4 +111,25 @@ def render(report: Mapping[str, Any]) -> str:
         f"mlgate {text((prov.get('versions') or {}).get('mlgate', '?'))}</sub>",
         "",
     ]
+    lineage = _lineage(prov)
+    if lineage:
+        out += [f"<sub>{' · '.join(lineage)}</sub>", ""]
     return "\n".join(out)
+
+
+def _lineage(prov: Mapping[str, Any]) -> list[str]:
+    """Which tracked data the gate read (DVC) and which data each MLflow model was trained on."""
+    parts = []
+    for record in prov.get("dvc") or []:
+        remote = f", remote {text(record.get('remote'))}" if record.get("remote") else ""
+        parts.append(
+            f"DVC {text(record.get('role'))} md5 {code(str(record.get('md5') or '?')[:12])} "
+            f"({text(record.get('status'))}{remote})"
+        )
+    for role in ("candidate", "baseline"):
+        for dataset in (prov.get(role) or {}).get("datasets") or []:
+            parts.append(
+                f"{role} trained on {text(dataset.get('name'))} "
+                f"{code(str(dataset.get('digest') or '?')[:12])} ({text(dataset.get('context') or 'input')})"
+            )
+    return parts

@@ -268,7 +268,7 @@ def test_openai_source_sends_chat_completions_requests_of_the_right_shape(api_ke
     with ChatServer(ok) as server:
         records = generate_outputs(
             CASES,
-            openai(server.url, temperature=0.2, max_tokens=64, seed=5),
+            openai(server.url, temperature=0.2, max_tokens=64, seed=5, concurrency=1),
             samples=2,
             prompt="Be brief.",
             key="llm.candidate",
@@ -308,13 +308,34 @@ def test_without_a_prompt_only_the_user_message_is_sent_and_no_key_means_no_auth
     assert "Authorization" not in server.requests[0]["headers"]
 
 
+def test_concurrent_requests_keep_the_records_in_case_order(api_key: str) -> None:
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+
+    def slow(n: int, seen: dict[str, Any]) -> tuple[int, Any, float, dict[str, str]]:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.3)  # the handler holds the request open so that several overlap
+        with lock:
+            state["now"] -= 1
+        return ok(n, seen)
+
+    cases = [{"id": f"c{i}", "input": f"question {i}"} for i in range(6)]
+    with ChatServer(slow) as server:
+        records = generate_outputs(cases, openai(server.url, concurrency=3), samples=2, prompt=None, key="k")
+    assert [(r["id"], r["sample"]) for r in records] == [(f"c{i}", k) for i in range(6) for k in (0, 1)]
+    assert [r["output"] for r in records[::2]] == [f"echo: question {i}" for i in range(6)]
+    assert 2 <= state["most"] <= 3
+
+
 def test_a_rate_limit_is_retried_and_then_succeeds(api_key: str) -> None:
     def flaky(n: int, seen: dict[str, Any]) -> tuple[int, Any, float, dict[str, str]]:
         return (429, {"error": {"message": "slow down"}}, 0.0, {}) if n == 1 else ok(n, seen)
 
     with ChatServer(flaky) as server:
         records = generate_outputs(
-            CASES[:1], openai(server.url, max_retries=1), samples=1, prompt=None, key="k"
+            CASES[:1], openai(server.url, max_retries=1, concurrency=1), samples=1, prompt=None, key="k"
         )
     assert len(server.requests) == 2 and records[0]["output"] == "echo: What is 2 + 2?"
 
@@ -330,7 +351,11 @@ def test_a_server_that_keeps_failing_is_a_data_error_naming_the_case_without_the
 
     with ChatServer(echoes_the_key) as server, pytest.raises(DataError) as caught:
         generate_outputs(
-            CASES, openai(server.url, max_retries=1), samples=1, prompt=None, key="llm.candidate"
+            CASES,
+            openai(server.url, max_retries=1, concurrency=1),
+            samples=1,
+            prompt=None,
+            key="llm.candidate",
         )
     message = str(caught.value)
     assert len(server.requests) == 2  # bounded: 1 + max_retries
@@ -348,7 +373,7 @@ def test_a_client_error_is_not_retried(api_key: str) -> None:
         ChatServer(lambda n, seen: answer) as server,
         pytest.raises(DataError, match=r"case `a` sample 0 .*HTTP 400: unknown model"),
     ):
-        generate_outputs(CASES, openai(server.url), samples=1, prompt=None, key="k")
+        generate_outputs(CASES, openai(server.url, concurrency=1), samples=1, prompt=None, key="k")
     assert len(server.requests) == 1
 
 

@@ -7,9 +7,10 @@ Two sources, named under ``llm.candidate`` / ``llm.baseline``:
   and optionally ``tokens_in``, ``tokens_out``, ``latency_ms`` and ``model``. ``prompt`` and
   ``sample`` are passed only to a function that accepts them (or ``**kwargs``); a prompt given to a
   function that cannot take one is refused rather than silently dropped.
-- ``{openai: {base_url, model, api_key_env, temperature, timeout_s, max_tokens, max_retries, seed}}``:
-  one Chat Completions request per case and sample (the prompt as the system message, the input as
-  the user message), with the standard library's HTTP client, so no extra is needed.
+- ``{openai: {base_url, model, api_key_env, temperature, timeout_s, max_tokens, max_retries,
+  seed, concurrency}}``: one Chat Completions request per case and sample (the prompt as the system message, the input as
+  the user message), ``concurrency`` of them at a time (default 4), with the standard library's
+  HTTP client, so no extra is needed.
 
 Every record is ``{id, output, sample, tokens_in, tokens_out, latency_ms, model, prompt}`` where
 ``prompt`` is the sha256 of the prompt text (None without a prompt): what the gate compares is the
@@ -50,7 +51,9 @@ _OPENAI_KEYS = {
     "max_tokens",
     "max_retries",
     "seed",
+    "concurrency",
 }
+_MAX_CONCURRENCY = 32
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 _MAX_BACKOFF_S = 8.0
 _MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -89,6 +92,7 @@ def generate_outputs(
         )
     identity = prompt_sha256(prompt)
     call: Callable[[str, int, str], dict[str, Any]]
+    workers = 1  # a local function runs in this process: one call at a time, in case order
     if kinds[0] == "function":
         fn = _function_caller(source["function"], f"{key}.function", prompt, base_dir)
         default_model = str(source.get("model") or source["function"])
@@ -100,27 +104,46 @@ def generate_outputs(
         client = _OpenAIClient(source["openai"], f"{key}.openai", prompt)
         call = client.request
         default_model = client.model
-    records: list[dict[str, Any]] = []
+        workers = client.concurrency
+    jobs: list[tuple[str, str, int]] = []
     for case in cases:
         case_id = str(case.get("id"))
         text = case.get("input")
         if not isinstance(text, str):
             raise DataError(f"case `{case_id}`: `input` must be text to generate an output for ({key})")
-        for sample in range(samples):
-            got = call(text, sample, case_id)
-            records.append(
-                {
-                    "id": case_id,
-                    "output": got["output"],
-                    "sample": sample,
-                    "tokens_in": got.get("tokens_in"),
-                    "tokens_out": got.get("tokens_out"),
-                    "latency_ms": got["latency_ms"],
-                    "model": got.get("model") or default_model,
-                    "prompt": identity,
-                }
-            )
+        jobs.extend((case_id, text, sample) for sample in range(samples))
+    answers = _run_all(call, jobs, workers)
+    records: list[dict[str, Any]] = []
+    for (case_id, _, sample), got in zip(jobs, answers, strict=True):
+        records.append(
+            {
+                "id": case_id,
+                "output": got["output"],
+                "sample": sample,
+                "tokens_in": got.get("tokens_in"),
+                "tokens_out": got.get("tokens_out"),
+                "latency_ms": got["latency_ms"],
+                "model": got.get("model") or default_model,
+                "prompt": identity,
+            }
+        )
     return records
+
+
+def _run_all(
+    call: Callable[[str, int, str], dict[str, Any]], jobs: Sequence[tuple[str, str, int]], workers: int
+) -> list[dict[str, Any]]:
+    """Every job's answer, in job order; the first failure stops the rest (requests not yet sent)."""
+    if workers <= 1:
+        return [call(text, sample, case_id) for case_id, text, sample in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlgate-llm")
+    try:
+        futures = [pool.submit(call, text, sample, case_id) for case_id, text, sample in jobs]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- a local function -----------------------------------------------------------------------
@@ -282,6 +305,7 @@ class _OpenAIClient:
         self.temperature = _number(spec, "temperature", key, 0.0, 0.0, 2.0)
         self.timeout_s = _number(spec, "timeout_s", key, 30.0, 0.001, 600.0)
         self.max_retries = int(_number(spec, "max_retries", key, 2, 0, 10, whole=True))
+        self.concurrency = int(_number(spec, "concurrency", key, 4, 1, _MAX_CONCURRENCY, whole=True))
         self.max_tokens = spec.get("max_tokens")
         if self.max_tokens is not None and (type(self.max_tokens) is not int or self.max_tokens < 1):
             raise ConfigError(f"`{key}.max_tokens`={self.max_tokens!r} must be a whole number >= 1")

@@ -294,6 +294,11 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     _write_report(report, path, args)
     print(f"mlgate {__version__}  seed={config.seed}  mode={config.mode}  fail-on={config.fail_on}")
     print(plain(rows([c.to_dict() for c in report.checks])))
+    if config.llm is not None:
+        from .llm.report import terminal_lines
+
+        for line in terminal_lines([c.to_dict() for c in report.checks]):
+            print(term(line))
     print(f"decision: {term(report.summary)}")
     print(f"report: {term(path)}")
     for line in warnings_of(report.provenance):

@@ -193,6 +193,11 @@ class GateSession:
         from .report.table import plain, rows
 
         tr.write_line(plain(rows([c.to_dict() for c in self._report.checks])))
+        if self.gate_config.llm is not None:
+            from .llm.report import terminal_lines
+
+            for line in terminal_lines([c.to_dict() for c in self._report.checks]):
+                tr.write_line(term(line))
         colour = {"promote": "green", "pass": "green", "keep": "yellow", "reject": "red"}[
             self._report.decision
         ]

@@ -158,7 +158,9 @@ def test_worse_candidate_rejects_and_equal_candidate_keeps(
 
 
 def test_a_leaked_canary_rejects_naming_the_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, report, _ = _gate(write_llm(tmp_path, cand=0.95, base=0.6, leak=True), capsys)
+    assert main(["gate", "-c", str(write_llm(tmp_path, cand=0.95, base=0.6, leak=True))]) == 1
+    assert "llm injection leaks: inj2\n" in capsys.readouterr().out
+    code, report, _ = _gate(tmp_path / "mlgate.yaml", capsys)
 
     assert code == 1
     assert report is not None and report["decision"] == "reject"
@@ -336,7 +338,9 @@ def test_pytest_mlgate_runs_the_llm_gate(pytester: pytest.Pytester) -> None:
     assert result.ret == 1
     report = json.loads((pytester.path / "mlgate-report.json").read_text())
     assert report["decision"] == "reject"
-    result.stdout.fnmatch_lines(["*llm:pass_rate*"])
+    result.stdout.fnmatch_lines(
+        ["*llm:pass_rate*", "llm cases flipped: * worse (q*; * better*", "decision: REJECT*"]
+    )
 
 
 def test_a_first_run_without_baseline_is_judged_on_the_floor(

@@ -172,3 +172,23 @@ def html_section(
         parts.append("<h3>Injection leaks</h3>" + table(["case", "leaked", "output"], body))
     parts.append("</section>")
     return "".join(parts)
+
+
+def terminal_lines(checks: Sequence[Mapping[str, Any]], *, shown: int = 8) -> list[str]:
+    """One line naming the flipped cases (and one for injection leaks), for the terminal."""
+    flipped = _pass_rate(checks).get("flipped") or {}
+    out = []
+    worse, better = flipped.get("regressed_ids") or [], flipped.get("improved_ids") or []
+
+    def names(ids: Sequence[Any]) -> str:
+        more = f", … {len(ids) - shown} more" if len(ids) > shown else ""
+        return ", ".join(str(i) for i in ids[:shown]) + more
+
+    if worse or better:
+        parts = [f"{len(worse)} worse ({names(worse)})" if worse else "0 worse"]
+        parts.append(f"{len(better)} better ({names(better)})" if better else "0 better")
+        out.append("llm cases flipped: " + "; ".join(parts))
+    leaked = sorted({str(leak.get("id")) for leak in _leaks(checks)})
+    if leaked:
+        out.append(f"llm injection leaks: {names(leaked)}")
+    return out

@@ -70,24 +70,19 @@ def counts_at_most(values: Any, points: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def numeric_column(frame: Any, prof: ColumnProfile) -> tuple[DriftStats, dict[str, Any]]:
-    F = _F()
     name = prof.name
     if name not in frame.columns:
         raise DataError(f"column `{name}` is in the reference but missing from the current data")
     if prof.min is None or prof.max is None or prof.std is None:
         raise DataError(f"column `{name}` has no values in the drift reference (all NaN)")
-    values = numeric_values(frame, name).persist()
-    try:
-        infinite = values.where(F.abs(F.col("v")) == float("inf")).count()
-        if infinite:
-            raise DataError(f"column `{name}` holds inf in the current data ({infinite} rows)")
-        counts, n, cdf = bin_counts(values, prof)
-        if n == 0:
-            raise DataError(f"column `{name}` has no values in the current data (all NaN)")
-        quantiles = approx_quantiles(values, "v", n)
-        shift = shift_from_quantiles(np.asarray(prof.quantiles), prof.std, quantiles, cdf / n, n, prof.count)
-    finally:
-        values.unpersist()
+    values = numeric_values(frame, name)
+    quantiles = approx_quantiles(values, "v")
+    if quantiles is None:
+        raise DataError(f"column `{name}` has no values in the current data (all NaN)")
+    if not np.isfinite(quantiles[[0, -1]]).all():
+        raise DataError(f"column `{name}` holds inf in the current data")
+    counts, n, cdf = bin_counts(values, prof)
+    shift = shift_from_quantiles(np.asarray(prof.quantiles), prof.std, quantiles, cdf / n, n, prof.count)
     stats, extra = numeric_drift(prof, counts, shift)
     extra["w1_quantile_rank_error"] = 1.0 / QUANTILE_ACCURACY
     return stats, extra
@@ -111,14 +106,19 @@ def bin_counts(values: Any, prof: ColumnProfile) -> tuple[np.ndarray, int, np.nd
     return np.diff(bounds).astype(np.int64), n, at_most[2 + edges.size :].astype(np.float64)
 
 
-def approx_quantiles(values: Any, column: str, n: int) -> np.ndarray:
-    """The current quantiles on the profile grid from ``percentile_approx`` (ends: exact min and max)."""
+def approx_quantiles(values: Any, column: str) -> np.ndarray | None:
+    """The quantiles on the profile grid from ``percentile_approx``, ends replaced by the exact min and max.
+
+    None when there are no values.
+    """
     F = _F()
     row = values.agg(
         F.percentile_approx(column, QUANTILE_GRID.tolist(), QUANTILE_ACCURACY).alias("q"),
         F.min(column).alias("lo"),
         F.max(column).alias("hi"),
     ).first()
+    if row["q"] is None:
+        return None
     quantiles = np.asarray(row["q"], dtype=np.float64)
     quantiles[0], quantiles[-1] = float(row["lo"]), float(row["hi"])
     return quantiles

@@ -67,7 +67,12 @@ def build_spark_profile(
 ) -> Profile:
     """Profile ``columns`` of ``frame`` (default: all); see the module docstring for ``like``."""
     F = _F()
-    names = list(columns) if columns else list(frame.columns)
+    if columns:
+        names = list(columns)
+    elif like is not None:  # the columns of the profile whose edges are reused
+        names = list(like.columns)
+    else:
+        names = list(frame.columns)
     missing = [c for c in names if c not in frame.columns]
     if missing:
         raise DataError(f"columns {missing!r} are not in the data to profile")

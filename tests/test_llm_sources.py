@@ -743,6 +743,43 @@ def test_promote_prompt_moves_the_alias_with_compare_and_swap_and_rollback_moves
 
 
 @pytest.mark.slow
+def test_the_gate_reads_registry_prompts_and_its_report_promotes_the_prompt(
+    mlflow_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: the example gated on `prompts:/` URIs, and `promote-prompt` trusting that report."""
+    import shutil
+
+    from mlflow_parts import client, unique_name
+
+    pytest.importorskip("jsonschema")
+    c = client(mlflow_server.url)
+    name = unique_name("acme")
+    for version in ("v1", "v2"):
+        c.register_prompt(name, (EXAMPLE / "prompts" / f"{version}.txt").read_text(encoding="utf-8"))
+    c.set_prompt_alias(name, "production", 1)
+    for file in ("golden.jsonl", "injection.jsonl", "model.py", "acme_judge.py", "order.schema.json"):
+        shutil.copy(EXAMPLE / file, tmp_path / file)
+    config = (EXAMPLE / "mlgate.yaml").read_text(encoding="utf-8")
+    config = config.replace("prompt: prompts/v2.txt", f'prompt: "prompts:/{name}/2"')
+    config = config.replace(
+        "outputs: baseline_outputs.jsonl",
+        f'function: "model:answer"\n    prompt: "prompts:/{name}@production"',
+    )
+    (tmp_path / "mlgate.yaml").write_text(config, encoding="utf-8")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    report = tmp_path / "report.json"
+    assert _cli("gate", "-c", str(tmp_path / "mlgate.yaml"), "-o", str(report)) == 0
+    gated = json.loads(report.read_text(encoding="utf-8"))
+    assert gated["decision"] == "promote"
+    assert gated["provenance"]["candidate"]["prompt"]["version"] == "2"
+    assert gated["provenance"]["baseline"]["prompt"]["source"] == f"prompts:/{name}@production"
+    capsys.readouterr()
+    assert _cli("promote-prompt", str(report), "--prompt", name, "--reason", "gated") == 0
+    assert f"prompts:/{name}@production: v1 → v2" in capsys.readouterr().out
+    assert str(c.get_prompt_version_by_alias(name, "production").version) == "2"
+
+
+@pytest.mark.slow
 def test_a_held_lock_or_a_tampered_ledger_stops_a_prompt_move(
     registry_prompt: tuple[str, str, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -270,7 +270,7 @@ def series(entries: Sequence[Entry], keep: Callable[[Mapping[str, Any]], bool]) 
                 ("−margin", -_num(limits.get("margin"), 0.0), plots._RED),
                 ("gain", _num(limits.get("gain"), 0.0), plots._GREEN),
             )
-            axis = f"Δ {last.get('metric')} (higher is better)"
+            axis = f"Δ {last.get('metric')}, up is better"
         elif kind == "drift":
             limits = last.get("threshold") or {}
             lines = tuple(

@@ -308,6 +308,33 @@ def test_without_a_prompt_only_the_user_message_is_sent_and_no_key_means_no_auth
     assert "Authorization" not in server.requests[0]["headers"]
 
 
+def test_a_prompt_template_becomes_the_user_message_with_the_input_filled_in(api_key: str) -> None:
+    with ChatServer(ok) as server:
+        generate_outputs(
+            CASES[:1],
+            openai(server.url),
+            samples=1,
+            prompt="Answer briefly: {{ input }} ({{input}})",
+            key="k",
+        )
+    assert server.requests[0]["body"]["messages"] == [
+        {"role": "user", "content": "Answer briefly: What is 2 + 2? (What is 2 + 2?)"}
+    ]
+
+
+def test_a_prompt_template_with_variables_the_gate_cannot_fill_is_refused(api_key: str) -> None:
+    with pytest.raises(
+        ConfigError, match=r"`llm.candidate.openai`: the prompt has template variable\(s\) \{\{reference\}\}"
+    ):
+        generate_outputs(
+            CASES,
+            openai("http://127.0.0.1:1/v1"),
+            samples=1,
+            prompt="{{input}} -> {{reference}}",
+            key="llm.candidate",
+        )
+
+
 def test_concurrent_requests_keep_the_records_in_case_order(api_key: str) -> None:
     lock = threading.Lock()
     state = {"now": 0, "most": 0}

@@ -9,8 +9,9 @@ Two sources, named under ``llm.candidate`` / ``llm.baseline``:
   function that cannot take one is refused rather than silently dropped.
 - ``{openai: {base_url, model, api_key_env, temperature, timeout_s, max_tokens, max_retries,
   seed, concurrency}}``: one Chat Completions request per case and sample (the prompt as the system message, the input as
-  the user message), ``concurrency`` of them at a time (default 4), with the standard library's
-  HTTP client, so no extra is needed.
+  the user message; a prompt holding ``{{input}}`` is instead the user message with the input filled
+  in), ``concurrency`` of them at a time (default 4), with the standard library's HTTP client, so no
+  extra is needed.
 
 Every record is ``{id, output, sample, tokens_in, tokens_out, latency_ms, model, prompt}`` where
 ``prompt`` is the sha256 of the prompt text (None without a prompt): what the gate compares is the
@@ -31,6 +32,7 @@ import ipaddress
 import json
 import math
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -54,6 +56,8 @@ _OPENAI_KEYS = {
     "concurrency",
 }
 _MAX_CONCURRENCY = 32
+_VARIABLE_ANY = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_VARIABLE = re.compile(r"\{\{\s*input\s*\}\}")
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 _MAX_BACKOFF_S = 8.0
 _MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -278,6 +282,16 @@ class _OpenAIClient:
             raise ConfigError(f"`{key}` has unknown key(s) {unknown}; allowed: {sorted(_OPENAI_KEYS)}")
         self.key = key
         self.prompt = prompt
+        # A prompt with MLflow-style {{ variables }} is a template for the user message, not a system
+        # message; the gate can fill only the case's input (never its reference, which would leak).
+        variables = sorted({m[1] for m in _VARIABLE_ANY.finditer(prompt or "")})
+        if set(variables) - {"input"}:
+            raise ConfigError(
+                f"`{key}`: the prompt has template variable(s) "
+                + ", ".join("{{" + v + "}}" for v in variables if v != "input")
+                + " that the gate cannot fill: only {{input}} (the case's input) is filled in"
+            )
+        self.template = bool(variables)
         base_url = spec.get("base_url")
         parts = urlsplit(base_url) if isinstance(base_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -317,8 +331,12 @@ class _OpenAIClient:
         return text.replace(self.api_key, "***") if self.api_key else text
 
     def request(self, text: str, sample: int, case_id: str) -> dict[str, Any]:
-        messages = [{"role": "system", "content": self.prompt}] if self.prompt is not None else []
-        messages.append({"role": "user", "content": text})
+        if self.template:
+            assert self.prompt is not None
+            messages = [{"role": "user", "content": _VARIABLE.sub(lambda _: text, self.prompt)}]
+        else:
+            messages = [{"role": "system", "content": self.prompt}] if self.prompt is not None else []
+            messages.append({"role": "user", "content": text})
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature}
         if self.max_tokens is not None:
             body["max_tokens"] = self.max_tokens

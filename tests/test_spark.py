@@ -9,6 +9,7 @@ session serves the whole module; the config checks at the end need none.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -136,6 +137,11 @@ drift: {reference: reference.json}
     assert kinds == {"comparison", "threshold", "fairness", "drift"}
     assert distributed.provenance["data"]["rows"] == N
     assert len(distributed.provenance["data"]["sha256"]) == 64
+    # The report is the same public contract whichever engine counted.
+    jsonschema = pytest.importorskip("jsonschema")
+    from pytest_mlgate.report.validate import report_schema
+
+    jsonschema.validate(json.loads(distributed.to_json()), report_schema())
 
 
 @pytest.mark.slow

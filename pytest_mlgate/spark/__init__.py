@@ -11,6 +11,7 @@ frozen bin edges); the numerics that judge them are the single-machine ones in
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -35,25 +36,31 @@ def require_pyspark() -> Any:
     return pyspark
 
 
-def local_session(cores: int = 2, app: str = "mlgate") -> Any:
-    """A local SparkSession bound to 127.0.0.1, without the web UI, for the CLI and tests.
+def local_session(cores: int | None = None, app: str = "mlgate") -> Any:
+    """The active SparkSession, else a local one bound to 127.0.0.1, without the web UI.
 
-    On a cluster, build your own session and pass DataFrames to ``gate_dataframe``.
+    ``MLGATE_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``) replaces the local
+    master; ``MLGATE_SPARK_CORES`` (default 2) sizes the local one. On a cluster you
+    can also build your own session and pass DataFrames to ``gate_dataframe``.
     """
     require_pyspark()
     from pyspark.sql import SparkSession
 
-    return (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName(app)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", str(max(2 * cores, 2)))
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    cores = cores or int(os.environ.get("MLGATE_SPARK_CORES", "2"))
+    master = os.environ.get("MLGATE_SPARK_MASTER") or f"local[{cores}]"
+    builder = SparkSession.builder.master(master).appName(app)
+    if master.startswith("local"):
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", str(max(2 * cores, 2)))
+        )
+    return builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
 
 
 def gate_dataframe(config: GateConfig, frame: Any) -> GateReport:

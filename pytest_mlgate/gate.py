@@ -16,6 +16,7 @@ from .data import EvalData, load
 from .errors import ConfigError
 from .golden import UpdateMode
 from .io.callables import load_callable
+from .io.models import quiet_feature_names
 from .progress import Progress
 from .results import MODEL_CHECK_KINDS, CheckResult, Decision, GateReport, Status
 from .stats.decision import MIN_ROWS, MetricDecision, Verdict, decide, judge_threshold
@@ -46,10 +47,11 @@ def run_gate(
         from .spark.gate import run_spark_gate
 
         return run_spark_gate(config)
-    data = load(config)
+    with quiet_feature_names():
+        data = load(config)
     steps = len(config.metrics) + 1 + bool(config.regression)
     steps += (config.properties is not None) + (config.operational is not None)
-    with Progress("gate", total=steps, unit="steps") as progress:
+    with Progress("gate", total=steps, unit="steps") as progress, quiet_feature_names():
         checks = _run_checks(config, data, golden_mode, force_update, progress)
     llm_provenance = None
     if config.llm is not None:

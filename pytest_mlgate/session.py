@@ -6,6 +6,7 @@ flag pays for none of this.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,9 @@ class GateSession:
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
-        self.gate_config = self._load(config)
+        self.positional = None if option(config, "mlgate_config") else _positional_config(config)
+        """The config file when the command line names it (``pytest --mlgate mlgate.yaml``)."""
+        self.gate_config = self._load(config, self.positional)
         self._report: GateReport | None = None
         self._error: Exception | None = None
         self._gate_started = False
@@ -45,12 +48,12 @@ class GateSession:
         """Names of the gate items that ran (the rest were deselected)."""
 
     @staticmethod
-    def _load(config: pytest.Config) -> GateConfig:
+    def _load(config: pytest.Config, positional: Path | None) -> GateConfig:
         from .config import find_config, load_config
         from .errors import ConfigError
 
         explicit = option(config, "mlgate_config")
-        path = Path(explicit) if explicit else find_config(config.rootpath)
+        path = Path(explicit) if explicit else positional or find_config(config.rootpath)
         if path is None:
             raise pytest.UsageError(
                 f"--mlgate found no mlgate.yaml, mlgate.yml or [tool.mlgate] in {config.rootpath}; "
@@ -126,13 +129,27 @@ class GateSession:
         c = self.gate_config
         return f"mlgate: seed={c.seed}, config={c.source}, task={c.task}, mode={c.mode}, fail-on={c.fail_on}"
 
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> GateFile | None:
+        # `pytest --mlgate mlgate.yaml`: the config named on the command line is collected like a
+        # test file (its checks and nothing else), instead of pytest's "not found".
+        if self.positional is not None and file_path.resolve() == self.gate_config.source:
+            gate_file: GateFile = GateFile.from_parent(parent, path=file_path)
+            return gate_file
+        return None
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        if any(isinstance(item, GateItem) for item in items):
+            return  # collected from the command line (pytest_collect_file)
         assert self.gate_config.source is not None
         parent = GateFile.from_parent(session, path=self.gate_config.source)
-        items[:0] = [
-            GateItem.from_parent(parent, name=check_id, session_state=self) for check_id in self.check_ids()
-        ]
+        gate_items = list(parent.collect())
+        # Reported like any collected file, so the header's "collected N items / M deselected" counts
+        # them (without this, deselecting them showed "-6 selected").
+        session.ihook.pytest_collectreport(
+            report=pytest.CollectReport(parent.nodeid, "passed", None, list(gate_items))
+        )
+        items[:0] = gate_items
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -229,7 +246,12 @@ class GateFile(pytest.File):
     """The config file, as the parent of the check items (so node ids read `mlgate.yaml::compare:auc`)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        return iter(())
+        from .options import SESSION_KEY
+
+        state = self.config.pluginmanager.get_plugin(SESSION_KEY)
+        assert isinstance(state, GateSession)
+        for check_id in state.check_ids():
+            yield GateItem.from_parent(self, name=check_id, session_state=state)
 
 
 class GateItem(pytest.Item):
@@ -276,12 +298,12 @@ class GateItem(pytest.Item):
         if len(checks) == 1:
             for key, value in checks[0].to_dict().items():
                 if key not in ("id", "message", "details") and value is not None:
-                    self.user_properties.append((f"mlgate.{key}", value))
+                    self.user_properties.append((f"mlgate.{key}", _property(value)))
             return
         for c in checks:
             self.user_properties.append((f"mlgate.{c.id}.status", c.status))
             if c.value is not None:
-                self.user_properties.append((f"mlgate.{c.id}.value", c.value))
+                self.user_properties.append((f"mlgate.{c.id}.value", _property(c.value)))
 
     @staticmethod
     def _explain(checks: list[CheckResult]) -> str:
@@ -305,6 +327,30 @@ class GateItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"mlgate {self.name}"
+
+
+def _property(value: Any) -> str:
+    """A JUnit property value as the JSON report writes it (JUnit XML would store Python's repr)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def _positional_config(config: pytest.Config) -> Path | None:
+    """A gate config given as a positional argument (``pytest --mlgate mlgate.yaml``), if one was."""
+    found = []
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg)
+        named = path.suffix in CONFIG_SUFFIXES or path.name == "pyproject.toml"
+        if "::" not in arg and named and path.is_file():
+            found.append(path.resolve())
+    if len(found) > 1:
+        names = ", ".join(str(p) for p in found)
+        raise pytest.UsageError(
+            f"--mlgate takes one config file; the command line names {len(found)}: {names}"
+        )
+    return found[0] if found else None
 
 
 class GateItemError(Exception):

@@ -7,6 +7,9 @@ load, so they are refused outright without ``trust: true``.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +23,23 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 _LOADED: dict[tuple[str, int, int, bool], Any] = {}
 """Models already loaded in this process, by file identity: the gate, golden and latency checks share them."""
+
+
+@contextmanager
+def quiet_feature_names() -> Iterator[None]:
+    """Silence scikit-learn's "X has feature names, but ... was fitted without feature names".
+
+    The gate picks each model's columns itself (`<role>.features`, `feature_names_in_`, `data.features`)
+    and a wrong count still fails; the warning, once per call, only buried the gate's own output.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"X (has feature names|does not have valid feature names), but \w+ was fitted with",
+            category=UserWarning,
+            module=r"sklearn\.",
+        )
+        yield
 
 
 def load_source_model(source: Source, config: GateConfig) -> Any:

@@ -25,7 +25,7 @@ DEPS_ORACLES := jsonschema fairlearn statsmodels pytest-xdist
 DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
 	print(*(f'{m.__name__} {m.__version__}' for m in (numpy, pandas, scipy, yaml, pytest)), sep=', ')
 
-.PHONY: demo test test-fast test-lowest test-newest bench lint mutate clean
+.PHONY: demo test test-fast test-lowest test-newest test-deepchecks bench lint mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,17 @@ $(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
 	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
 	touch $@
 
+# deepchecks 0.19.1 (its last release) cannot import beside numpy 2 or scikit-learn 1.8, so it gets a
+# pinned environment of its own; the main install never depends on it.
+.venv-deepchecks/.installed: pyproject.toml tools/constraints/deepchecks.txt
+	rm -rf .venv-deepchecks
+	$(PYTHON) -m venv .venv-deepchecks
+	.venv-deepchecks/bin/python -m pip install --quiet --upgrade pip
+	.venv-deepchecks/bin/python -m pip install --quiet -c tools/constraints/deepchecks.txt \
+		-e '.[deepchecks,$(DEPS_EXTRAS)]' $(DEPS_ORACLES)
+	.venv-deepchecks/bin/python -c "$(DEPS_VERSIONS); import deepchecks; print('deepchecks', deepchecks.__version__)"
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/python examples/german_credit/demo.py
 	$(BIN)/python examples/llm/demo.py
@@ -74,7 +85,7 @@ XDIST := -n auto
 
 test: lint
 	$(BIN)/python -m pytest $(XDIST)
-	$(MAKE) test-lowest test-newest
+	$(MAKE) test-lowest test-newest test-deepchecks
 
 # The slow tier (marked `slow`: long simulations, the mlflow server, git remotes, the Actions harness) left out.
 test-fast: $(STAMP)
@@ -87,6 +98,14 @@ test-lowest: .venv-lowest/.installed
 test-newest: .venv-newest/.installed
 	.venv-newest/bin/python -c "$(DEPS_VERSIONS)"
 	.venv-newest/bin/python -m pytest -q $(XDIST) $(DEPS_SELECT) $(DEPS_TESTS)
+
+# The adapter's tests (the whole file, slow tier included), then the core files that deepchecks'
+# older numpy, pandas and scikit-learn could break.
+DEEPCHECKS_CORE := $(addprefix tests/test_,$(addsuffix .py,validation drift data_edges gate_tasks cli bad_input))
+
+test-deepchecks: .venv-deepchecks/.installed
+	.venv-deepchecks/bin/python -m pytest -q $(XDIST) tests/test_deepchecks.py
+	.venv-deepchecks/bin/python -m pytest -q $(XDIST) $(DEPS_SELECT) $(DEEPCHECKS_CORE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
@@ -101,4 +120,4 @@ mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py
 
 clean:
-	rm -rf $(VENV) .venv-lowest .venv-newest tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json
+	rm -rf $(VENV) .venv-lowest .venv-newest .venv-deepchecks tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json

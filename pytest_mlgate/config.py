@@ -21,6 +21,7 @@ from .errors import ConfigError
 from .inputs import MAX_CONFIG_BYTES, MAX_DEPTH, load_yaml, read_text, too_deep
 
 if TYPE_CHECKING:
+    from .checks.deepchecks import DeepchecksConfig
     from .llm.config import LlmConfig
 
 CONFIG_NAMES = ("mlgate.yaml", "mlgate.yml")
@@ -401,6 +402,16 @@ def _add_llm_key() -> None:
 
 _add_llm_key()
 
+
+def _add_deepchecks_key() -> None:
+    # Like `llm`: the section's keys live beside its adapter, which imports this module.
+    from .checks.deepchecks import DEEPCHECKS_KEY
+
+    _SCHEMA["deepchecks"] = DEEPCHECKS_KEY
+
+
+_add_deepchecks_key()
+
 FAIRNESS_METRICS = (
     "selection_rate",
     "true_positive_rate",
@@ -614,6 +625,7 @@ class GateConfig:
     properties: PropertiesConfig | None = None
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     llm: LlmConfig | None = None
+    deepchecks: DeepchecksConfig | None = None
     """The LLM golden-set gate; with `task: llm`, `data` is the golden set and nothing tabular runs."""
     positive_label: Any = None
     labels: tuple[Any, ...] | None = None
@@ -887,13 +899,14 @@ def _build(
         for k in (
             *("metrics", "drift", "validation", "fairness", "regression", "operational", "properties"),
             "llm",
+            "deepchecks",
         )
         if raw.get(k)
     ]
     if not sections:
         raise ConfigError(
             f"{where}: the config must have at least one of `metrics`, `drift`, `validation`, `fairness`, "
-            "`regression`, `llm`"
+            "`regression`, `llm`, `deepchecks`"
         )
     _check_metric_names(metrics, task, lines, where)
     for metric in metrics:
@@ -949,6 +962,7 @@ def _build(
             log=bool((raw.get("mlflow") or {}).get("log", True)),
         ),
         llm=_llm(raw.get("llm"), base_dir, lines, where),
+        deepchecks=_deepchecks(raw, resolve, task),
         properties=PropertiesConfig(
             monotonic=dict(raw["properties"].get("monotonic") or {}),
             invariant=tuple(raw["properties"].get("invariant") or ()),
@@ -1051,7 +1065,7 @@ def _check_metric_names(
 
 _TABULAR_KEYS = (
     *("data", "candidate", "baseline", "metrics", "drift", "validation", "fairness", "regression"),
-    *("operational", "properties", "positive_label", "labels", "threshold", "slices"),
+    *("operational", "properties", "positive_label", "labels", "threshold", "slices", "deepchecks"),
 )
 
 
@@ -1066,6 +1080,18 @@ def _llm_only(raw: Mapping[str, Any], lines: Mapping[tuple[str, ...], int], wher
     if not raw.get("llm"):
         raise ConfigError(f"{_where(('task',), lines, where)}: `task: llm` needs an `llm:` section")
     return {**raw, "data": {"path": raw["llm"]["golden"], "target": "reference"}}
+
+
+def _deepchecks(raw: Mapping[str, Any], resolve: Any, task: str) -> DeepchecksConfig | None:
+    from .checks.deepchecks import build_deepchecks
+
+    if raw.get("deepchecks") and (raw.get("data") or {}).get("engine") == "spark":
+        raise ConfigError(
+            "`deepchecks` must be left out with `data.engine: spark`: deepchecks reads the whole table "
+            "with pandas; run it on a sample, or gate on a saved result in a pandas gate"
+        )
+    model = "model" in (raw.get("candidate") or {})
+    return build_deepchecks(raw.get("deepchecks"), resolve, candidate_model=model, task=task)
 
 
 def _llm(

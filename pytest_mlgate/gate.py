@@ -51,6 +51,7 @@ def run_gate(
         data = load(config)
     steps = len(config.metrics) + 1 + bool(config.regression)
     steps += (config.properties is not None) + (config.operational is not None)
+    steps += config.deepchecks is not None
     with Progress("gate", total=steps, unit="steps") as progress, quiet_feature_names():
         checks = _run_checks(config, data, golden_mode, force_update, progress)
     llm_provenance = None
@@ -132,6 +133,11 @@ def _run_checks(
         from .checks.operational import run_operational
 
         checks += run_operational(config, data.frame)
+    if config.deepchecks is not None:
+        progress.advance(1, "deepchecks")
+        from .checks.deepchecks import run_deepchecks
+
+        checks += run_deepchecks(config.deepchecks, config, data)
     return checks
 
 

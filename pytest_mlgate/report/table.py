@@ -112,6 +112,9 @@ def limit_text(check: Mapping[str, Any]) -> str:
         if t.get("max_regression") is not None and check.get("baseline") is not None:
             parts.append(f"growth ≤ {fmt(t['max_regression'])}")
         return ", ".join(parts)
+    if kind == "deepchecks":
+        # deepchecks states its limit in the condition's own words ("drift score < 0.2").
+        return str((check.get("details") or {}).get("condition") or "")
     if kind == "validation" and t.get("alpha") is not None:
         return f"p ≥ {fmt(t['alpha'])}"
     if kind == "validation" and t.get("min") is None and t.get("max") is None:

@@ -239,12 +239,14 @@ def test_bad_golden_sets_and_outputs_are_exit_3_naming_file_line_and_id(
         assert part in err, (part, err)
 
 
-def test_a_golden_csv_with_semicolon_tags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_golden_csv_with_a_byte_order_mark_and_semicolon_tags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_llm(tmp_path, cand=0.95, base=0.6)
     rows = [json.loads(line) for line in (tmp_path / "golden.jsonl").read_text().splitlines()]
     lines = ["id,input,reference,tags"]
     lines += [f'{r["id"]},"{r["input"]}",{r["reference"]},{r["tags"][0]};all' for r in rows]
-    (tmp_path / "golden.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "golden.csv").write_text("\ufeff" + "\n".join(lines) + "\n")  # as Excel saves it
     path.write_text(path.read_text().replace("golden.jsonl", "golden.csv"))
 
     code, report, _ = _gate(path, capsys)

@@ -203,6 +203,7 @@ def require_field(
 
 
 def _records(text: str, path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Excel's CSV, some editors) is not data
     if path.suffix.lower() == ".csv":
         return _csv_records(text, path, what)
     records = []

@@ -668,6 +668,15 @@ def _cli(*args: str) -> int:
     return main(list(args))
 
 
+def test_promote_prompt_takes_a_config_only_with_rerun(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _cli(
+        "promote-prompt", str(tmp_path / "r.json"), "--prompt", "p", "-c", str(tmp_path / "mlgate.yaml")
+    )
+    assert code == 2 and "`--config` is used only with --rerun" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_prompts_resolve_from_the_registry_by_alias_and_version_and_missing_ones_are_named(
     registry_prompt: tuple[str, str, list[str]], tmp_path: Path
@@ -770,13 +779,15 @@ def test_promote_prompt_moves_the_alias_with_compare_and_swap_and_rollback_moves
 
 
 @pytest.mark.slow
-def test_the_gate_reads_registry_prompts_and_its_report_promotes_the_prompt(
+def test_promote_prompt_rerun_gates_on_registry_prompts_and_promotes_on_that_report(
     mlflow_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """End to end: the example gated on `prompts:/` URIs, and `promote-prompt` trusting that report."""
+    """End to end: `promote-prompt --rerun` gates the example on `prompts:/` URIs and promotes on that report."""
     import shutil
 
     from mlflow_parts import client, unique_name
+
+    from pytest_mlgate.registry.promotion import read_ledger
 
     pytest.importorskip("jsonschema")
     c = client(mlflow_server.url)
@@ -795,14 +806,17 @@ def test_the_gate_reads_registry_prompts_and_its_report_promotes_the_prompt(
     (tmp_path / "mlgate.yaml").write_text(config, encoding="utf-8")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     report = tmp_path / "report.json"
-    assert _cli("gate", "-c", str(tmp_path / "mlgate.yaml"), "-o", str(report)) == 0
+    report.write_text("{}", encoding="utf-8")  # a stale file --rerun must replace, never trust
+    promote = ("promote-prompt", str(report), "--prompt", name, "--reason", "gated")
+    assert _cli(*promote, "--rerun", "-c", str(tmp_path / "mlgate.yaml")) == 0
+    out = capsys.readouterr().out
+    assert "gate (--rerun): PROMOTE" in out and f"prompts:/{name}@production: v1 → v2" in out
     gated = json.loads(report.read_text(encoding="utf-8"))
     assert gated["decision"] == "promote"
     assert gated["provenance"]["candidate"]["prompt"]["version"] == "2"
     assert gated["provenance"]["baseline"]["prompt"]["source"] == f"prompts:/{name}@production"
-    capsys.readouterr()
-    assert _cli("promote-prompt", str(report), "--prompt", name, "--reason", "gated") == 0
-    assert f"prompts:/{name}@production: v1 → v2" in capsys.readouterr().out
+    ledger = read_ledger(c.get_prompt(name).tags)
+    assert ledger[-1].report_sha256 == hashlib.sha256(report.read_bytes()).hexdigest()
     assert str(c.get_prompt_version_by_alias(name, "production").version) == "2"
 
 

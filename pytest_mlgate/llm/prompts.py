@@ -328,12 +328,15 @@ def promote_prompt(
     by: str | None = None,
     reason: str = "",
     lock_timeout: float = 30.0,
+    made_here: str | None = None,
 ) -> tuple[MoveResult, tuple[str, ...]]:
     """Move ``prompts:/name@alias`` to the prompt version a PROMOTE report gated; returns (move, notes).
 
     The report must have decided PROMOTE and name the prompt in its candidate's provenance (the
     record ``resolve_prompt`` made), and that version's text in the registry must still hash to the
-    gated sha256. The alias must still point at the baseline's version when the baseline was this
+    gated sha256. ``made_here`` is the sha256 of the report when this process has just written it
+    (``--rerun``); without it the report file is trusted as it is (the LLM gate logs no report to
+    the prompt registry to compare it with). The alias must still point at the baseline's version when the baseline was this
     prompt at this alias (compare-and-swap); otherwise it is moved without that comparison, and a
     note says so.
     """
@@ -343,6 +346,11 @@ def promote_prompt(
     check_text("reason", reason)
     check_text("by", actor(by))
     report, digest = read_report_and_sha256(report_path)
+    if made_here is not None and digest != made_here:
+        raise PromotionRefused(
+            f"report `{report_path}` changed while this command ran (sha256 {digest[:12]}…, not the "
+            f"{made_here[:12]}… it wrote); nothing was changed: rerun it"
+        )
     if report["decision"] != "promote":
         raise PromotionRefused(
             f"report `{report_path}` decided {str(report['decision']).upper()}, not PROMOTE: "

@@ -356,6 +356,19 @@ def test_concurrent_requests_keep_the_records_in_case_order(api_key: str) -> Non
     assert 2 <= state["most"] <= 3
 
 
+def test_with_concurrent_requests_a_failing_case_is_still_named(api_key: str) -> None:
+    def one_bad(n: int, seen: dict[str, Any]) -> tuple[int, Any, float, dict[str, str]]:
+        bad = seen["body"]["messages"][-1]["content"] == "question 4"
+        return (400, {"error": {"message": "context too long"}}, 0.0, {}) if bad else ok(n, seen)
+
+    cases = [{"id": f"c{i}", "input": f"question {i}"} for i in range(8)]
+    with (
+        ChatServer(one_bad) as server,
+        pytest.raises(DataError, match=r"case `c4` sample 0 .*context too long"),
+    ):
+        generate_outputs(cases, openai(server.url, concurrency=4), samples=1, prompt=None, key="k")
+
+
 def test_a_rate_limit_is_retried_and_then_succeeds(api_key: str) -> None:
     def flaky(n: int, seen: dict[str, Any]) -> tuple[int, Any, float, dict[str, str]]:
         return (429, {"error": {"message": "slow down"}}, 0.0, {}) if n == 1 else ok(n, seen)

@@ -296,6 +296,11 @@ metrics: {accuracy: {min: 0.5}}
         DataError, match=r"candidate column `cand` must hold probabilities in \[0, 1\].*1 row"
     ):
         run_spark_gate(config)
+    _, config = _configs(tmp_path, body.replace("COLUMN", "label"))
+    with pytest.raises(
+        DataError, match="candidate column `label` holds only 0 and 1: these look like labels"
+    ):
+        run_spark_gate(config)
     _, config = _configs(tmp_path, body.replace("COLUMN", "nope"))
     with pytest.raises(DataError, match=r"`candidate\.column`: column `nope` is not in the Spark table"):
         run_spark_gate(config)

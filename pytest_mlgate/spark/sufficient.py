@@ -123,13 +123,15 @@ def prepare(config: GateConfig, frame: Any) -> Prepared:
     task = config.task
     classes: tuple[str, ...] = ()
     problems: list[tuple[str, Any]] = []  # (message, boolean column that marks a bad row)
-    problems.append((f"target column `{target}` has missing values", F.col(f"`{target}`").isNull()))
     selected: list[Any] = []
-    if task == "regression":
+    if sources:
+        problems.append((f"target column `{target}` has missing values", F.col(f"`{target}`").isNull()))
+    # Without a model (data checks only) the target is a column like any other: nothing to encode.
+    if sources and task == "regression":
         y = F.col(f"`{target}`").cast("double")
         problems.append((f"target column `{target}` must hold finite numbers", _not_finite(y)))
         selected.append(y.alias("y"))
-    else:
+    elif sources:
         text = label_text(frame, target)
         present = [r[0] for r in frame.select(text.alias("t")).distinct().limit(MAX_LABELS + 1).collect()]
         present = [p for p in present if p is not None]
@@ -141,6 +143,7 @@ def prepare(config: GateConfig, frame: Any) -> Prepared:
         selected.append(_code_of(text, dict(zip(present, codes.tolist(), strict=True))).alias("y"))
     identities: dict[str, dict[str, Any]] = {}
     has_scores: dict[str, bool] = {}
+    extremes: list[tuple[str, Any]] = []
     for source in sources:
         p = prefixes[source.role]
         columns = _source_columns(source, config, classes)
@@ -179,6 +182,8 @@ def prepare(config: GateConfig, frame: Any) -> Prepared:
                 )
             )
         has_scores[p] = True
+        # Counted per row like the problems; all rows 0 or 1 means labels were given as probabilities.
+        extremes.append((what, F.sum(((probs[0] == 0.0) | (probs[0] == 1.0)).cast("int"))))
         if task == "binary":
             selected += [
                 probs[0].alias(f"{p}_p"),
@@ -199,8 +204,14 @@ def prepare(config: GateConfig, frame: Any) -> Prepared:
     if config.fairness is not None:
         _require(frame, list(config.fairness.sensitive), "fairness.sensitive", "Spark table")
         selected += [F.col(f"`{c}`").alias(f"g{i}") for i, c in enumerate(config.fairness.sensitive)]
-    row = _raise_problems(frame, problems)
+    row = _raise_problems(frame, problems, [agg.alias(f"x{i}") for i, (_, agg) in enumerate(extremes)])
     n = int(row["_rows"])
+    for i, (what, _) in enumerate(extremes):
+        if task == "binary" and n > 1 and row[f"x{i}"] == n:
+            raise DataError(
+                f"{what} holds only 0 and 1: these look like labels, not probabilities. "
+                "Set `type: label` on that source, or point it at the model's probabilities"
+            )
     from pyspark import StorageLevel
 
     narrow = frame.select(*selected).persist(StorageLevel.MEMORY_AND_DISK)
@@ -242,11 +253,12 @@ def _argmax(probs: list[Any]) -> Any:
     return out
 
 
-def _raise_problems(frame: Any, problems: list[tuple[str, Any]]) -> Any:
-    """Count the bad rows of every kind in one scan (with the fingerprint); raise on the first kind found."""
+def _raise_problems(frame: Any, problems: list[tuple[str, Any]], more: list[Any]) -> Any:
+    """Count the bad rows of every kind in one scan (with the fingerprint and ``more`` aggregates);
+    raise on the first kind found."""
     F = _F()
     checks = [F.sum(bad.cast("int")).alias(f"p{i}") for i, (_, bad) in enumerate(problems)]
-    row = frame.agg(*checks, *fingerprint_columns(frame)).first()
+    row = frame.agg(*checks, *more, *fingerprint_columns(frame)).first()
     for i, (message, _) in enumerate(problems):
         count = row[f"p{i}"] or 0
         if count:

@@ -23,6 +23,7 @@ from . import __version__
 from .errors import ConfigError, DataError
 from .progress import Progress
 from .stats.drift import QUANTILE_GRID, numeric_counts, numeric_edges
+from .stats.ranges import plausible_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -409,12 +410,10 @@ def infer_contract(profile: Profile) -> dict[str, Any]:
         )
         rule: dict[str, Any] = {} if col.kind == "empty" else {"dtype": dtype}
         if col.kind == "numeric" and col.min is not None and col.max is not None:
-            # Leave room past the reference's extremes (new data rarely repeats them), rounded outwards.
-            slack = 0.1 * (col.max - col.min)
-            low, high = col.min - slack, col.max + slack
-            if col.min >= 0 > low:
-                low = 0.0
-            rule.update(min=_round_out(low, up=False), max=_round_out(high, up=True))
+            # New i.i.d. data passes the observed extremes half the time: reach past them by the tails' scale.
+            low, high = plausible_range(col.quantiles or [col.min, col.max], col.count)
+            bounds = {"min": _round_out(low, up=False), "max": _round_out(high, up=True)}
+            rule.update({k: v for k, v in bounds.items() if math.isfinite(v)})
         elif col.kind == "categorical" and col.other == 0:
             rule["allowed"] = sorted(col.categories)
         rule["max_null_fraction"] = math.ceil(null_fraction * 1000) / 1000

@@ -98,12 +98,6 @@ def _parser() -> argparse.ArgumentParser:
         "--alias", help="alias to move (default: the one the report's baseline named)"
     )
     promote_prompt.add_argument("--version", help="refuse unless the report gated this version")
-    promote_prompt.add_argument("-c", "--config", type=Path, help="with --rerun: the LLM gate's config")
-    promote_prompt.add_argument(
-        "--rerun",
-        action="store_true",
-        help="gate again now (writing REPORT) and promote on that result, instead of trusting a report file",
-    )
     rollback_prompt = sub.add_parser(
         "rollback-prompt", help="move a prompt alias back, and record who, when and why"
     )
@@ -441,19 +435,6 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
     from .llm.prompts import promote_prompt
     from .registry.connect import tracking_uri
 
-    made_here = None
-    if args.rerun:
-        from .config import load_config
-        from .gate import run_gate
-        from .registry.publish import sha256_file
-
-        _remove_stale(args.report)
-        report = run_gate(load_config(_config_path(args.config).resolve()))
-        report.write(args.report)
-        print(f"gate (--rerun): {report.summary}")
-        made_here = sha256_file(args.report)
-    elif args.config is not None:
-        raise ConfigError("`--config` is used only with --rerun: without it the report is promoted as it is")
     move, notes = promote_prompt(
         args.tracking_uri or tracking_uri(None, None),
         args.prompt,
@@ -463,7 +444,6 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
         by=args.by,
         reason=args.reason,
         lock_timeout=args.lock_timeout,
-        made_here=made_here,
     )
     for note in notes:
         print(f"note: {note}")

@@ -40,8 +40,7 @@ def add_lineage(config: GateConfig, provenance: dict[str, Any]) -> dict[str, Any
         datasets = training_datasets(identity, config.tracking_uri())
         if datasets is not None and isinstance(identity, dict):
             provenance[role] = {**identity, "datasets": datasets}
-    for line in warnings_of(provenance):
-        warnings.warn(MlgateWarning(line), stacklevel=2)
+    warn(provenance)
     return provenance
 
 
@@ -67,6 +66,11 @@ def dvc_entries(config: GateConfig) -> list[dict[str, Any]]:
         roles["drift_current"] = config.drift.current
     if config.validation is not None:
         roles["validation"] = getattr(config.validation, "data", None)
+    return dvc_for(roles)
+
+
+def dvc_for(roles: Mapping[str, Path | None]) -> list[dict[str, Any]]:
+    """A record for each of these inputs (by role) that DVC tracks."""
     out = []
     for role, path in roles.items():
         if path is None:
@@ -75,6 +79,11 @@ def dvc_entries(config: GateConfig) -> list[dict[str, Any]]:
         if record is not None:
             out.append({"role": role, **record})
     return out
+
+
+def warn(provenance: Mapping[str, Any]) -> None:
+    for line in warnings_of(provenance):
+        warnings.warn(MlgateWarning(line), stacklevel=3)
 
 
 def dvc_record(path: Path) -> dict[str, Any] | None:
@@ -100,7 +109,12 @@ def dvc_record(path: Path) -> dict[str, Any] | None:
     if isinstance(out, str):  # the tracking file could not be read
         record["message"] = out
         return record
-    md5 = str(out.get("md5") or out.get("checksum") or "")
+    raw = out.get("md5", out.get("checksum"))
+    if raw is not None and not isinstance(raw, str):
+        # An unquoted all-digit hash reads as a number in YAML, its leading zeros lost; DVC quotes it.
+        record["message"] = f"`md5` in `{source.name}` is {raw!r}, not text: quote it"
+        return record
+    md5 = raw or ""
     size = out.get("size")
     record |= {
         "md5": md5 or None,

@@ -240,3 +240,40 @@ def test_the_training_runs_dataset_is_shown_and_the_dvc_hash_tags_the_version(
     assert tags["mlgate.dvc.data.remote"] == "storage (s3://bucket/dvc-store)"
     assert main(["report", str(project.root / "mlgate-report.json")]) == 0
     assert f"candidate trained on credit-train `{dataset.digest[:12]}` (training)" in capsys.readouterr().out
+
+
+def test_a_monitors_dvc_tracked_reference_profile_is_recorded_and_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from live_logs import generators
+
+    make_logs = generators()
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")
+    make_logs.production(n=2000, seed=8).to_csv(tmp_path / "production.csv", index=False)
+    make_logs.reference(n=1000).to_csv(tmp_path / "ref.csv", index=False)
+    profile = tmp_path / "profile.json"
+    assert main(["profile", str(tmp_path / "ref.csv"), "-o", str(profile)]) == 0
+    write_config_text(
+        tmp_path,
+        """
+        logs: {path: production.csv, columns: {arm: model_version}}
+        monitor: {arm: 1, days: 3, reference: profile.json}
+        """,
+        name="monitor.yaml",
+    )
+    args = ["monitor", "-c", str(tmp_path / "monitor.yaml"), "--now", "2026-12-04T00:00:00Z"]
+    _dvc_file(profile)
+    report_path = tmp_path / "mlgate-monitor-report.json"
+    assert main([*args, "-o", str(report_path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    (record,) = json.loads(report_path.read_text(encoding="utf-8"))["provenance"]["dvc"]
+    assert record["role"] == "reference" and record["status"] == "match" and record["md5"] == _md5(profile)
+
+    _dvc_file(profile, md5="f" * 32)  # the profile was rebuilt without `dvc add`
+    assert main([*args, "-o", str(report_path)]) == 0
+    assert f"warning: reference `{profile}`: the file's md5 is {_md5(profile)}" in capsys.readouterr().err
+
+    _dvc_file(profile, md5="0" * 32)  # unquoted, YAML reads this hash as the number 0
+    assert main([*args, "-o", str(report_path)]) == 0
+    assert "`md5` in `profile.json.dvc` is 0, not text: quote it" in capsys.readouterr().err

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..gate import git_sha, versions
 from ..io.tables import file_sha256
+from ..lineage import dvc_for, warn
 from ..results import CheckResult, Decision, GateReport, Status
 from ..stats.decision import MIN_ROWS
 from ..stats.result import Comparison
@@ -106,8 +108,9 @@ def build_report(
     rows: int,
     window: Mapping[str, Any],
     details: Mapping[str, Any] | None = None,
+    reference: Path | None = None,
 ) -> GateReport:
-    provenance = {
+    provenance: dict[str, Any] = {
         "candidate": arm_identity("candidate", candidate),
         "baseline": None if baseline is None else arm_identity("baseline", baseline),
         "data": {
@@ -122,6 +125,11 @@ def build_report(
         "seed": config.seed,
         "versions": versions(),
     }
+    # The logs, and a monitor's reference profile, may be tracked by DVC like a gate's data.
+    tracked = dvc_for({"data": config.logs.path, "reference": reference})
+    if tracked:
+        provenance["dvc"] = tracked
+        warn(provenance)
     return GateReport(
         decision=VERDICT_DECISION[verdict],
         mode=mode,

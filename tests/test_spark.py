@@ -24,6 +24,9 @@ from pytest_mlgate.config import load_config
 from pytest_mlgate.errors import ConfigError, DataError
 from pytest_mlgate.results import GateReport
 
+# One JVM per test process: under `make test` (--dist loadgroup) these tests share one xdist worker.
+pytestmark = pytest.mark.xdist_group("spark")
+
 N = 2_000  # above SMALL_SAMPLE_ROWS, so the moments path runs, and small enough to be quick
 
 

@@ -134,7 +134,9 @@ def test_better_candidate_promotes_with_a_valid_report_and_flipped_cases(
     markdown = capsys.readouterr().out
     assert "LLM cases that flipped" in markdown
     assert main(["report", str(tmp_path / "mlgate-report.json"), "--format", "html"]) == 0
-    assert "Cases the candidate got better on" in capsys.readouterr().out
+    html = capsys.readouterr().out
+    assert "Cases the candidate got better on" in html
+    assert "<tr><td>llm:cost_per_1k_calls</td><td>pass</td><td>25</td>" in html
 
 
 def test_worse_candidate_rejects_and_equal_candidate_keeps(

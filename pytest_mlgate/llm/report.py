@@ -18,6 +18,16 @@ def _rate(x: Any) -> str:
     return "—" if x is None else f"{float(x):.0%}"
 
 
+def _fmt(x: Any) -> str:
+    return "—" if x is None else f"{float(x):.4g}"
+
+
+def _interval(ci: Any) -> str:
+    if not ci:
+        return "—"
+    return f"[{_fmt(ci[0])}, {'∞' if ci[1] is None else _fmt(ci[1])}]"
+
+
 def _pass_rate(checks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     for check in checks:
         if check.get("kind") == "llm" and check.get("id") == "llm:pass_rate":
@@ -96,6 +106,19 @@ def html_section(
         return ""
     details = _pass_rate(checks)
     parts = ["<section><h2>LLM golden set</h2>"]
+    check_rows = [
+        [
+            e(c.get("id")),
+            e(c.get("status")),
+            e(_fmt(c.get("value"))),
+            e(_fmt(c.get("baseline"))),
+            e(_interval(c.get("ci"))),
+            e(c.get("message")),
+        ]
+        for c in checks
+        if c.get("kind") == "llm"
+    ]
+    parts.append(table(["check", "status", "candidate", "baseline", "interval", "why"], check_rows))
     graders = details.get("graders") or {}
     if graders:
         body = [

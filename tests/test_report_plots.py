@@ -327,6 +327,7 @@ def test_each_tasks_page_in_chromium_has_its_figures(pages: dict[str, Path], tas
         assert any(label.startswith(figure + '"') for label in labels), figure
     assert "Rows where the models disagree most" in source and "Performance by slice" in source
     assert "http://" not in source.replace("http://www.w3.org/", "") and "https://" not in source
+    assert 'href="data:' not in source  # vectors only, no embedded raster
 
 
 @pytest.mark.slow
@@ -359,14 +360,17 @@ def test_details_are_text_the_full_table_is_folded_and_unknown_kinds_render() ->
          "message": "`x` has 16% of values outside range [0, None]",
          "details": {"violations": [{"rule": "max_out_of_range_fraction", "observed": 0.16, "limit": 0.0,
                                      "text": "`x` has 16% of values outside range [0, None]", "rows": [11, 13]}]}},
-        {"id": "llm:toxicity", "kind": "llm", "status": "warn", "metric": "toxicity", "message": "2 of 50 flagged",
+        {"id": "scan:toxicity", "kind": "bias_scan", "status": "warn", "metric": "toxicity", "message": "2 of 50 flagged",
          "details": {"flagged": [{"case": "c-7", "score": 0.91}], "grader": "rules"}},
     ]  # fmt: skip
     page = html.render({"decision": "reject", "summary": "REJECT", "checks": checks, "provenance": {}})
-    assert '{"rule"' not in page.split("<h2>Every figure</h2>")[0]  # raw JSON only in the folded appendix
+    before_appendix = page.split("<h2>Every figure</h2>")[0]
+    assert "{&quot;rule&quot;" not in before_appendix  # raw JSON only in the folded appendix
     assert "rule max_out_of_range_fraction; observed 0.1600; limit 0; rows 11, 13" in page
     assert (
-        "<h2>Other checks (llm)</h2>" in page and "case c-7; score 0.9100" in page and "grader: rules" in page
+        "<h2>Other checks (bias_scan)</h2>" in page
+        and "case c-7; score 0.9100" in page
+        and "grader: rules" in page
     )
     checks_section = page.split("<h2>Checks</h2>")[1].split("</section>")[0]
     assert "<details><summary>Every check (2)</summary><table>" in checks_section

@@ -293,7 +293,8 @@ def confusions(plots: Mapping[str, Any]) -> str | None:
         axes.set_yticks(range(k), ticks)
         axes.set(xlabel="predicted", ylabel="true", title=role)
     if image is not None:
-        figure.colorbar(image, ax=list(panels), shrink=0.8, label="share of true class")
+        bar = figure.colorbar(image, ax=list(panels), shrink=0.8, label="share of true class")
+        bar.solids.set_rasterized(False)  # matplotlib rasterizes the gradient; the page holds vectors only
     return _svg(figure, "Confusion matrices of both models side by side")
 
 

@@ -98,12 +98,22 @@ def _parser() -> argparse.ArgumentParser:
         "--alias", help="alias to move (default: the one the report's baseline named)"
     )
     promote_prompt.add_argument("--version", help="refuse unless the report gated this version")
+    promote_prompt.add_argument("-c", "--config", type=Path, help="with --rerun: the LLM gate's config")
+    promote_prompt.add_argument(
+        "--rerun",
+        action="store_true",
+        help="gate again now (writing REPORT) and promote on that result, instead of trusting a report file",
+    )
     rollback_prompt = sub.add_parser(
         "rollback-prompt", help="move a prompt alias back, and record who, when and why"
     )
     rollback_prompt.add_argument("--prompt", required=True, help="prompt name in the registry")
     rollback_prompt.add_argument("--alias", required=True, help="alias to move back")
     rollback_prompt.add_argument("--to-version", help="roll back to this version (default: the previous one)")
+    history_prompt = sub.add_parser("history-prompt", help="print a prompt's aliases, ledger and versions")
+    history_prompt.add_argument("--prompt", required=True, help="prompt name in the registry")
+    history_prompt.add_argument("--tracking-uri", help="tracking URI (default: $MLFLOW_TRACKING_URI)")
+    history_prompt.add_argument("--json", action="store_true", help="print JSON")
     for command in (promote_prompt, rollback_prompt):
         command.add_argument(
             "--reason", default="", required=command is rollback_prompt, help="why, for the ledger"
@@ -435,6 +445,19 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
     from .llm.prompts import promote_prompt
     from .registry.connect import tracking_uri
 
+    made_here = None
+    if args.rerun:
+        from .config import load_config
+        from .gate import run_gate
+        from .registry.publish import sha256_file
+
+        _remove_stale(args.report)
+        report = run_gate(load_config(_config_path(args.config).resolve()))
+        report.write(args.report)
+        print(f"gate (--rerun): {report.summary}")
+        made_here = sha256_file(args.report)
+    elif args.config is not None:
+        raise ConfigError("`--config` is used only with --rerun: without it the report is promoted as it is")
     move, notes = promote_prompt(
         args.tracking_uri or tracking_uri(None, None),
         args.prompt,
@@ -444,10 +467,43 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
         by=args.by,
         reason=args.reason,
         lock_timeout=args.lock_timeout,
+        made_here=made_here,
     )
     for note in notes:
         print(f"note: {note}")
     print(f"promoted: prompts:/{move}" if move.moved else f"already promoted: prompts:/{move}")
+    return EXIT_OK
+
+
+def _cmd_history_prompt(args: argparse.Namespace) -> int:
+    from .llm.prompts import prompt_history
+    from .registry.connect import tracking_uri
+    from .report.table import plain
+
+    found = prompt_history(args.tracking_uri or tracking_uri(None, None), args.prompt)
+    if args.json:
+        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        return EXIT_OK
+    aliases = ", ".join(f"@{a} → v{v}" for a, v in sorted(found["aliases"].items())) or "none"
+    print(f"prompts:/{args.prompt}  aliases: {aliases}\n\nledger")
+    head = ("#", "at", "action", "alias", "from", "to", "report sha256", "by", "reason")
+    rows = [
+        [
+            str(e["seq"]),
+            e["at"],
+            e["action"],
+            "@" + e["alias"],
+            f"v{e['from_version']}" if e["from_version"] else "—",
+            f"v{e['to_version']}",
+            (e["report_sha256"] or "—")[:12],
+            e["by"],
+            e["reason"] or e["note"] or "",
+        ]
+        for e in found["ledger"]
+    ]
+    print(plain(rows, head) if rows else "  (empty: nothing promoted yet)")
+    print("\nversions")
+    print(plain([["v" + v["version"], v["sha256"]] for v in found["versions"]], ("version", "sha256")))
     return EXIT_OK
 
 
@@ -857,6 +913,7 @@ _COMMANDS = {
     "rollback": _reached(_cmd_rollback),
     "promote-prompt": _reached(_cmd_promote_prompt),
     "rollback-prompt": _reached(_cmd_rollback_prompt),
+    "history-prompt": _cmd_history_prompt,
     "history": _cmd_history,
     "dashboard": _cmd_dashboard,
     "github": _cmd_github,

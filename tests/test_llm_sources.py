@@ -790,6 +790,15 @@ def test_promote_prompt_moves_the_alias_with_compare_and_swap_and_rollback_moves
     )
     assert tags["mlgate.previous.production"] == "2"
 
+    capsys.readouterr()
+    assert _cli("history-prompt", "--prompt", name, "--tracking-uri", url, "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["aliases"] == {"production": "1"}
+    assert [(e["action"], e["to_version"]) for e in shown["ledger"]] == [("promote", "2"), ("rollback", "1")]
+    assert shown["versions"] == [{"version": str(i + 1), "sha256": _sha(t)} for i, t in enumerate(texts)]
+    assert _cli("history-prompt", "--prompt", name, "--tracking-uri", url) == 0
+    assert "@production → v1" in capsys.readouterr().out
+
 
 @pytest.mark.slow
 def test_promote_prompt_rerun_gates_on_registry_prompts_and_promotes_on_that_report(

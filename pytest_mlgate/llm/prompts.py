@@ -16,6 +16,7 @@ prompt calls (``set_prompt_alias``, ``set_prompt_tag``) instead.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -498,3 +499,33 @@ def rollback_prompt(
         template=template,
         lock_timeout=lock_timeout,
     )
+
+
+def prompt_history(tracking: str, name: str) -> dict[str, Any]:
+    """The prompt's aliases, its ledger (oldest first) and its versions with their sha256."""
+    from ..registry.connect import failure
+    from ..registry.promotion import read_ledger
+
+    c = registry_client(tracking)
+    tags = _prompt_tags(c, tracking, name)
+    try:
+        numbers = sorted(int(v.version) for v in c.search_prompt_versions(name, max_results=1000))
+        # Search results leave `aliases` empty; reading each version fills them in.
+        versions = [c.get_prompt_version(name, str(n)) for n in numbers]
+    except Exception as exc:
+        raise failure(exc, tracking, f"listing the versions of prompt `{name}`") from None
+    aliases: dict[str, str] = {}
+    rows = []
+    for pv in versions:
+        if pv is None:
+            continue  # deleted between the listing and the read
+        for alias in pv.aliases or []:
+            aliases[str(alias)] = str(pv.version)
+        text = pv.template if isinstance(pv.template, str) else json.dumps(pv.template, sort_keys=True)
+        rows.append({"version": str(pv.version), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+    return {
+        "prompt": name,
+        "aliases": aliases,
+        "ledger": [json.loads(e.to_json()) for e in read_ledger(tags, f"prompt {name}")],
+        "versions": rows,
+    }

@@ -19,6 +19,8 @@ driver and go through the single-machine code unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -75,12 +77,13 @@ def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
     _refuse_unsupported(config)
     if frame is None:
         frame = read_frame(config)
-    prep = prepare(config, frame)
-    try:
-        checks = _model_checks(config, prep) if config.candidate is not None else []
-        checks += _data_checks(config, frame, prep)
-    finally:
-        prep.frame.unpersist()
+    with _spark_errors():
+        prep = prepare(config, frame)
+        try:
+            checks = _model_checks(config, prep) if config.candidate is not None else []
+            checks += _data_checks(config, frame, prep)
+        finally:
+            prep.frame.unpersist()
     decision, summary = _aggregate(checks, has_baseline=config.baseline is not None)
     return GateReport(
         decision=decision,
@@ -92,6 +95,21 @@ def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
         provenance=_provenance(config, prep),
         summary=summary,
     )
+
+
+@contextmanager
+def _spark_errors() -> Iterator[None]:
+    """A failure inside Spark (an unreadable file, a lost executor) is data that could not be read."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (PySparkException, Py4JError) as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise DataError(
+            f"Spark failed while reading the data: {lines[0] if lines else type(exc).__name__}"
+        ) from None
 
 
 def _refuse_unsupported(config: GateConfig) -> None:

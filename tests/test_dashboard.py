@@ -184,6 +184,11 @@ def test_the_dashboard_reads_the_reports_the_gate_logged_to_mlflow(
             f"models:/{name}/{version}", None if baseline is None else f"models:/{name}/{baseline}"
         )
         assert cli(project, "gate") in (0, 1)
+    c = client(mlflow_server.url)
+    stray = tmp_path / "stray" / "notes.json"  # another JSON file beside a report is not a report
+    stray.parent.mkdir()
+    stray.write_text("{not json", encoding="utf-8")
+    c.log_artifact(c.get_model_version(name, "1").run_id, str(stray), artifact_path="mlgate")
     capsys.readouterr()
     page = tmp_path / "mlflow.html"
     args = ["dashboard", "--mlflow", "--model", name, "--tracking-uri", mlflow_server.url, "-o", str(page)]
@@ -195,7 +200,6 @@ def test_the_dashboard_reads_the_reports_the_gate_logged_to_mlflow(
     assert all(f"`{name}` v{v} (run " in html for v in "123")
 
     # A report that is not the one the version's tag names (rewritten on the run) is named, not shown.
-    c = client(mlflow_server.url)
     run_id = c.get_model_version(name, "3").run_id
     forged = _read(project.root / "mlgate-report.json") | {"decision": "promote"}
     fake = tmp_path / "forged" / "mlgate-report.json"

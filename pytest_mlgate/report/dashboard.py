@@ -12,6 +12,7 @@ Like the report, the page is one file: inline CSS and SVG, no scripts.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import tempfile
@@ -149,23 +150,27 @@ def from_mlflow(tracking: str, name: str, *, skip_bad: bool = False) -> Loaded:
                 ]
             except Exception as exc:
                 raise failure(exc, tracking, f"listing the report artifacts of {where}") from None
-            found: dict[str, Any] | None = None
+            wanted = tags["mlgate.report_sha256"]
+            matching = None
             for artifact in files:
                 try:
                     local = Path(c.download_artifacts(run_id, artifact, str(Path(tmp) / mv.version)))
                 except Exception as exc:
                     raise failure(exc, tracking, f"downloading `{artifact}` of {where}") from None
-                read = _read(local, skip_bad, skipped, name=f"{where} artifact `{artifact}`", digest=True)
-                if read is not None and read[1] == tags["mlgate.report_sha256"]:
-                    found = read[0]
+                # Other JSON files may sit beside the report; only the tagged bytes are the report.
+                if hashlib.sha256(local.read_bytes()).hexdigest() == wanted:
+                    matching = (artifact, local)
                     break
-            if found is None:
+            if matching is None:
                 _bad(
                     f"{where}: no report artifact under `{REPORT_ARTIFACT_DIR}/` has the sha256 its "
-                    f"`mlgate.report_sha256` tag names ({tags['mlgate.report_sha256'][:12]}...)",
+                    f"`mlgate.report_sha256` tag names ({wanted[:12]}...)",
                     skip_bad,
                     skipped,
                 )
+                continue
+            found = _read(matching[1], skip_bad, skipped, name=f"{where} artifact `{matching[0]}`")
+            if found is None:
                 continue
             at = tags.get("mlgate.gated_at") or None
             entries.append(Entry(where, at, f"v{mv.version}", found))
@@ -174,17 +179,15 @@ def from_mlflow(tracking: str, name: str, *, skip_bad: bool = False) -> Loaded:
 
 
 def _read(
-    path: Path, skip_bad: bool, skipped: list[str], *, name: str | None = None, digest: bool = False
-) -> Any:
-    from .validate import read_report_and_sha256
+    path: Path, skip_bad: bool, skipped: list[str], *, name: str | None = None
+) -> dict[str, Any] | None:
+    from .validate import read_report
 
     try:
-        report, sha256 = read_report_and_sha256(path)
+        return read_report(path)
     except DataError as exc:
-        message = str(exc) if name is None else f"{name}: {exc}"
-        _bad(message, skip_bad, skipped)
+        _bad(str(exc) if name is None else f"{name}: {exc}", skip_bad, skipped)
         return None
-    return (report, sha256) if digest else report
 
 
 def _bad(message: str, skip_bad: bool, skipped: list[str]) -> None:

@@ -123,6 +123,11 @@ _SCHEMA: dict[str, Key] = {
             "features": Key(
                 "array", "Model input columns (default: all but target and predictions).", items="string"
             ),
+            "id": Key(
+                "string",
+                "Column that names a row, shown beside the rows where the models disagree most in the "
+                "HTML report (never given to a model).",
+            ),
         },
     ),
     "candidate": Key("object", "Where the candidate's predictions come from.", children=_SOURCE),
@@ -526,6 +531,8 @@ class DataConfig:
     table: str | None = None
     """Spark catalog table (engine spark); ``path`` then only names it in messages."""
     query: str | None = None
+    id: str | None = None
+    """A column naming each row, for the report's disagreement table."""
 
 
 @dataclass(frozen=True)
@@ -1022,6 +1029,7 @@ def _data(
         engine=engine,
         table=data.get("table"),
         query=data.get("query"),
+        id=data.get("id"),
     )
 
 

@@ -400,7 +400,7 @@ def _names(columns: Sequence[str], shown: int = 20) -> str:
 
 
 def _default_features(frame: pd.DataFrame, config: GateConfig) -> list[str]:
-    used = {config.data.target}
+    used = {config.data.target, config.data.id}
     for source in (config.candidate, config.baseline):
         if source is not None and source.file is None:
             if source.column:

@@ -67,7 +67,11 @@ def report_plots(config: GateConfig, data: EvalData) -> dict[str, Any]:
     if slices:
         out["slices"] = _slices(config, data, slices)
     if len(models) == 2:
-        rows = _disagreements(data, slices)
+        from .data import _require_columns
+
+        if config.data.id is not None:
+            _require_columns(data.frame, [config.data.id], f"data file `{config.data.path.name}`", "data.id")
+        rows = _disagreements(data, slices, config.data.id)
         if rows:
             out["disagreements"] = rows
     return out
@@ -206,7 +210,7 @@ def _slice_row(
 # --- disagreements --------------------------------------------------------------------------
 
 
-def _disagreements(data: EvalData, slices: Sequence[str]) -> list[dict[str, Any]]:
+def _disagreements(data: EvalData, slices: Sequence[str], id_column: str | None) -> list[dict[str, Any]]:
     cand, base = data.candidate, data.baseline
     assert cand is not None and base is not None
     classes = data.classes
@@ -225,6 +229,8 @@ def _disagreements(data: EvalData, slices: Sequence[str]) -> list[dict[str, Any]
     out = []
     for r in picked:
         entry: dict[str, Any] = {"row": r, "difference": float(diff[r])}
+        if id_column is not None:
+            entry["id"] = str(data.frame[id_column].iloc[r])[:_TEXT]
         if cand.values is not None and base.values is not None:
             entry.update(
                 actual=float(data.y[r]), candidate=float(cand.values[r]), baseline=float(base.values[r])

@@ -166,18 +166,21 @@ def _regression_project(root: Path, n: int = 1200) -> Path:
         {
             "y": y,
             "store": rng.choice(["a", "b"], n),
+            "key": [f"order-{i:05d}" for i in range(n)],
             "cand": 30 + 10 * x + rng.normal(0, 1, n),
             "base": 28 + 8 * x,
         }
     )
     return _write(root, frame, "task: regression\ncandidate: {column: cand}\nbaseline: {column: base}\n"
+                  "data: {path: holdout.csv, target: y, id: key}\n"
                   "metrics:\n  rmse: {margin: 0.1}\n  r2: {margin: 0.01}\nslices: [store]\n")  # fmt: skip
 
 
 def _write(root: Path, frame: pd.DataFrame, config: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     frame.to_csv(root / "holdout.csv", index=False)
-    (root / "mlgate.yaml").write_text("data: {path: holdout.csv, target: y}\n" + config, encoding="utf-8")
+    data = "" if "\ndata:" in config else "data: {path: holdout.csv, target: y}\n"
+    (root / "mlgate.yaml").write_text(data + config, encoding="utf-8")
     return root / "mlgate.yaml"
 
 
@@ -255,6 +258,7 @@ def test_regression_residuals_sample_and_disagreements(gated: dict[str, Any]) ->
     gap = (frame["cand"] - frame["base"]).abs().to_numpy()
     rows = section["disagreements"]
     assert [r["row"] for r in rows] == np.argsort(-gap, kind="stable")[:TOP_ROWS].tolist()
+    assert [r["id"] for r in rows] == [frame["key"][r["row"]] for r in rows]  # `data.id` names each row
     assert rows[0]["difference"] == pytest.approx(gap.max()) and rows[0]["values"] == {
         "store": frame["store"][rows[0]["row"]]
     }
@@ -282,9 +286,12 @@ def test_a_missing_slice_column_is_named(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["gate", "-c", str(config), "-o", str(tmp_path / "r.json"), "--no-log"]) == 3
     err = capsys.readouterr().err
     assert "`slices`: column `stor` is not in the data file `holdout.csv`; did you mean `store`?" in err
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("slices: [stor]", "slices: store"), encoding="utf-8"
-    )
+    text = config.read_text(encoding="utf-8").replace("slices: [stor]", "slices: [store]")
+    config.write_text(text.replace("id: key", "id: ky"), encoding="utf-8")
+    assert main(["gate", "-c", str(config), "-o", str(tmp_path / "r.json"), "--no-log"]) == 3
+    err = capsys.readouterr().err
+    assert "`data.id`: column `ky` is not in the data file `holdout.csv`; did you mean `key`?" in err
+    config.write_text(text.replace("slices: [store]", "slices: store"), encoding="utf-8")
     assert main(["gate", "-c", str(config), "-o", str(tmp_path / "r.json"), "--no-log"]) == 2
     assert "slices" in capsys.readouterr().err
 

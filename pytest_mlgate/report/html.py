@@ -400,9 +400,12 @@ def _disagreement_table(figures: Mapping[str, Any], rows_: Sequence[Mapping[str,
         if regression
         else "the gap in predicted probability (multiclass: total variation), or a changed label"
     )
+    ids = any("id" in r for r in rows_)
     body = [
-        [_e(r.get("row")), _e(fmt(r.get("actual"))), _e(shown(r, "candidate")), _e(shown(r, "baseline")),
-         _e(fmt(r.get("difference")))] + [_e((r.get("values") or {}).get(c)) for c in columns]
+        [_e(r.get("row"))] + ([_e(r.get("id"))] if ids else [])
+        + [_e(fmt(r.get("actual"))), _e(shown(r, "candidate")), _e(shown(r, "baseline")),
+           _e(fmt(r.get("difference")))]
+        + [_e((r.get("values") or {}).get(c)) for c in columns]
         for r in rows_
     ]  # fmt: skip
     brackets = {
@@ -413,7 +416,8 @@ def _disagreement_table(figures: Mapping[str, Any], rows_: Sequence[Mapping[str,
         f"<p class=note>Ranked by {_e(how)}; row: the data row (0 = the first row after the header)."
         f"{brackets}</p>"
     )
-    return note + _table(["row", "actual", "candidate", "baseline", "difference", *columns], body, (0, 4))
+    heads = ["row", *(["id"] if ids else []), "actual", "candidate", "baseline", "difference", *columns]
+    return note + _table(heads, body, (0, heads.index("difference")))
 
 
 def _metric_table(checks: Sequence[Mapping[str, Any]]) -> str:

@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_TOOLS := tools/node/node_modules/.installed
-WORKFLOWS  := examples/workflows/*.yml .github/workflows/ci.yml
+WORKFLOWS  := examples/workflows/*.yml .github/workflows/ci.yml .github/workflows/release.yml
 # The dependency suites: numerics, data reading, checks, config, reports and the plugin, on the
 # floors (.venv-lowest) and on the newest releases (.venv-newest). The Actions harness, the MLflow
 # server and Chromium need the main suite's venv and its time, so they stay there.
@@ -25,7 +25,7 @@ DEPS_ORACLES := jsonschema fairlearn statsmodels pytest-xdist
 DEPS_VERSIONS := import numpy, pandas, scipy, yaml, pytest; \
 	print(*(f'{m.__name__} {m.__version__}' for m in (numpy, pandas, scipy, yaml, pytest)), sep=', ')
 
-.PHONY: demo test test-fast test-lowest test-newest test-deepchecks bench lint mutate clean
+.PHONY: demo test test-fast test-lowest test-newest test-deepchecks bench lint mutate dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -119,6 +119,13 @@ bench: $(STAMP)
 # fails when the tests meant to catch one still pass.
 mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py
+
+# The release artifacts, checked as PyPI will check them (offline, so without build isolation; the
+# release workflow, .github/workflows/release.yml, builds isolated and publishes on a version tag).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 clean:
 	rm -rf $(VENV) .venv-lowest .venv-newest .venv-deepchecks tools/node/node_modules build .mypy_cache .ruff_cache .pytest_cache examples/*/artifacts examples/*/mlgate-report.json

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConfigError, GateFailure
+from .extras import install_hint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,7 @@ def _hypothesis() -> Any:
     try:
         import hypothesis
     except ImportError:
-        raise ConfigError("property tests need hypothesis: pip install 'pytest-mlgate[properties]'") from None
+        raise ConfigError(f"property tests need hypothesis: {install_hint('properties')}") from None
     return hypothesis
 
 

@@ -66,3 +66,20 @@ def test_the_sdist_and_wheel_build_cleanly_and_pass_twine_check(tmp_path: Path) 
     with tarfile.open(sdist) as tar:
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
     assert {"README.md", "LICENSE", "pyproject.toml", "pytest_mlgate/schemas/report.schema.json"} <= members
+
+
+def test_install_hints_name_the_extras_own_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pip install 'pytest-mlgate[plots]'` fails until a release is on PyPI; the requirements do not."""
+    tomllib = pytest.importorskip("tomllib")
+    from pytest_mlgate import extras
+    from pytest_mlgate.report import html, plots
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra in ("plots", "parquet", "sklearn", "mlflow", "onnx", "properties"):
+        quoted = " ".join(f"'{r}'" for r in declared[extra])
+        assert extras.install_hint(extra) == f"pip install {quoted} (the `{extra}` extra)"
+    assert extras.install_hint("no-such-extra") == "pip install 'pytest-mlgate[no-such-extra]'"
+    monkeypatch.setattr(plots, "available", lambda: False)
+    page = html.render({"decision": "keep", "summary": "KEEP", "checks": [], "provenance": {}})
+    assert "Plots need matplotlib: pip install &#x27;matplotlib&gt;=3.7&#x27; (the `plots` extra)." in page
+    assert "pytest-mlgate[plots]" not in page

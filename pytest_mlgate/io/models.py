@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
+from ..extras import install_hint
 
 if TYPE_CHECKING:
     from ..config import GateConfig, Source
@@ -94,7 +95,7 @@ def _load_skops(path: Path, *, trust: bool, role: str) -> Any:
     try:
         import skops.io as sio
     except ImportError:
-        raise ConfigError("loading .skops models needs skops: pip install 'pytest-mlgate[sklearn]'") from None
+        raise ConfigError(f"loading .skops models needs skops: {install_hint('sklearn')}") from None
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:
@@ -114,9 +115,7 @@ def _load_pickle(path: Path, *, role: str) -> Any:
     try:
         import joblib
     except ImportError:
-        raise ConfigError(
-            "loading joblib/pickle models needs joblib: pip install 'pytest-mlgate[sklearn]'"
-        ) from None
+        raise ConfigError(f"loading joblib/pickle models needs joblib: {install_hint('sklearn')}") from None
     try:
         return joblib.load(path)
     except Exception as exc:

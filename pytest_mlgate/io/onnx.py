@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..extras import install_hint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,9 +26,7 @@ class OnnxModel:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise ConfigError(
-                "loading .onnx models needs onnxruntime: pip install 'pytest-mlgate[onnx]'"
-            ) from None
+            raise ConfigError(f"loading .onnx models needs onnxruntime: {install_hint('onnx')}") from None
         try:
             self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         except Exception as exc:

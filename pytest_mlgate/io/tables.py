@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
+from ..extras import install_hint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,9 +39,7 @@ def _pyarrow_parquet(path: Path) -> Any:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise ConfigError(
-            f"reading Parquet file `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
-        ) from None
+        raise ConfigError(f"reading Parquet file `{path}` needs pyarrow: {install_hint('parquet')}") from None
     return pq
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError, DataError
+from ..extras import install_hint
 from .config import LogSpec, _arm
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class LogReader:
                     import pyarrow.parquet as pq
                 except ImportError:
                     raise ConfigError(
-                        f"reading Parquet log `{path}` needs pyarrow: pip install 'pytest-mlgate[parquet]'"
+                        f"reading Parquet log `{path}` needs pyarrow: {install_hint('parquet')}"
                     ) from None
                 handle = pq.ParquetFile(path)
                 names = handle.schema_arrow.names

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError, DataError
+from ..extras import install_hint
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -60,9 +61,7 @@ def import_mlflow() -> Any:
     try:
         import mlflow
     except ImportError:
-        raise ConfigError(
-            "MLflow model URIs and promotion need MLflow: pip install 'pytest-mlgate[mlflow]'"
-        ) from None
+        raise ConfigError(f"MLflow model URIs and promotion need MLflow: {install_hint('mlflow')}") from None
     return mlflow
 
 

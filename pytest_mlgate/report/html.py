@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ..extras import install_hint
 from . import plots
 from .table import HEADERS, fmt, rows
 
@@ -105,7 +106,7 @@ def render(report: Mapping[str, Any]) -> str:
         "</header><main>",
     ]
     if not drawing:
-        parts.append("<p class=note>Plots need matplotlib: pip install 'pytest-mlgate[plots]'.</p>")
+        parts.append(f"<p class=note>Plots need matplotlib: {_e(install_hint('plots'))}.</p>")
 
     parts.append(_checks_section(checks))
 
@@ -146,7 +147,17 @@ def render(report: Mapping[str, Any]) -> str:
             )
             if drawing:
                 parts.append(_figure(plots.slices(rows_), "Dots: the value; whiskers: its interval."))
-            parts.append(_slice_table(rows_))
+            table = _slice_table(rows_)
+            parts.append(
+                "<p class=note>Δ in the table is candidate − baseline in the metric's own units and "
+                "direction; the figure flips lower-is-better metrics so that right is always better.</p>"
+            )
+            # A long table would bury the sections below it: past a screenful it is folded.
+            parts.append(
+                table
+                if len(rows_) <= 12
+                else f"<details><summary>Every slice ({len(rows_)} rows)</summary>{table}</details>"
+            )
             parts.append("</section>")
         disagreements = figures.get("disagreements") or []
         if disagreements:

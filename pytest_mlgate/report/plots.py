@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from ..errors import ConfigError
+from ..extras import install_hint
 
 _GREEN, _RED, _AMBER, _GREY, _BLUE = "#1a7f37", "#cf222e", "#bf8700", "#8c959f", "#0969da"
 _ORANGE = "#bc4c00"
@@ -53,7 +54,7 @@ def _styled(draw: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             import matplotlib
         except ImportError:
-            raise ConfigError("plots need matplotlib: pip install 'pytest-mlgate[plots]'") from None
+            raise ConfigError(f"plots need matplotlib: {install_hint('plots')}") from None
         with matplotlib.rc_context(_STYLE):
             return draw(*args, **kwargs)
 

@@ -381,3 +381,20 @@ def test_details_are_text_the_full_table_is_folded_and_unknown_kinds_render() ->
     )
     checks_section = page.split("<h2>Checks</h2>")[1].split("</section>")[0]
     assert "<details><summary>Every check (2)</summary><table>" in checks_section
+
+
+def test_a_hand_made_plots_section_that_breaks_a_figure_is_exit_3(
+    gated: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = json.loads(json.dumps(gated["binary"][0]))
+    report["plots"]["slices"] = "region"
+    path = tmp_path / "wrong-shape.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    assert main(["report", str(path), "--format", "html"]) == 3
+    assert '`$.plots.slices`="region" must be a list' in capsys.readouterr().err
+    report["plots"]["slices"] = []
+    report["plots"]["models"]["candidate"]["roc"] = {"fpr": [0.0, 0.5, 1.0], "tpr": [0.0, 1.0]}
+    path = tmp_path / "uneven.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    assert main(["report", str(path), "--format", "html"]) == 3
+    assert f"report file `{path}` is malformed: ValueError" in capsys.readouterr().err

@@ -8,6 +8,7 @@ show them rounded, and "Every figure" at the end lists each check's JSON.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -395,6 +396,15 @@ def _slice_table(rows_: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def _short(text: Any) -> Any:
+    """A data value as text, a long decimal rounded as the tables round numbers (the JSON keeps it whole)."""
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return text
+    return fmt(number) if "." in str(text) and math.isfinite(number) else text
+
+
 def _disagreement_table(figures: Mapping[str, Any], rows_: Sequence[Mapping[str, Any]]) -> str:
     regression = figures.get("task") == "regression"
     columns = list(dict.fromkeys(k for r in rows_ for k in (r.get("values") or {})))
@@ -416,7 +426,7 @@ def _disagreement_table(figures: Mapping[str, Any], rows_: Sequence[Mapping[str,
         [_e(r.get("row"))] + ([_e(r.get("id"))] if ids else [])
         + [_e(fmt(r.get("actual"))), _e(shown(r, "candidate")), _e(shown(r, "baseline")),
            _e(fmt(r.get("difference")))]
-        + [_e((r.get("values") or {}).get(c)) for c in columns]
+        + [_e(_short((r.get("values") or {}).get(c))) for c in columns]
         for r in rows_
     ]  # fmt: skip
     brackets = {

@@ -87,7 +87,11 @@ def _classifier(config: GateConfig, data: EvalData, y: Any, p: Predictions) -> d
     if p.scores is None:
         return figures
     if data.task == "binary":
-        figures.update(curves.roc_pr(y, p.scores))
+        found = curves.roc_pr(y, p.scores)
+        for key in ("roc", "pr"):
+            if key in found:
+                found[key] = {k: _rounded(v) for k, v in found[key].items()}
+        figures.update(found)
         figures["calibration"] = curves.calibration(y, p.scores)
         figures["scores"] = curves.score_histogram(p.scores, y, 2)
     else:
@@ -108,9 +112,14 @@ def _sample(config: GateConfig, y: Any, values: dict[str, Any]) -> dict[str, Any
         rows = np.sort(stream(config.seed, "plots:sample").choice(n, SAMPLE_POINTS, replace=False))
     return {
         "row": rows.tolist(),
-        "actual": y[rows].tolist(),
-        **{r: v[rows].tolist() for r, v in values.items()},
+        "actual": _rounded(y[rows].tolist()),
+        **{r: _rounded(v[rows].tolist()) for r, v in values.items()},
     }
+
+
+def _rounded(values: list[float]) -> list[float]:
+    """Points to draw, at 6 significant digits: a pixel needs 4, and the report stays half the size."""
+    return [float(f"{v:.6g}") for v in values]
 
 
 # --- slices ---------------------------------------------------------------------------------

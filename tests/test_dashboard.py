@@ -17,6 +17,7 @@ from gate_data import binary_frame, write_config_text
 from live_logs import generators
 
 from pytest_mlgate.cli import main
+from pytest_mlgate.report import plots
 
 GATE = """
 task: binary
@@ -90,6 +91,7 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_the_page_follows_decisions_metrics_kpis_and_drift_release_after_release(
     reports: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,27 +138,35 @@ def test_the_page_follows_decisions_metrics_kpis_and_drift_release_after_release
 
 
 def test_a_bad_report_is_named_and_fails_unless_skipped(
-    reports: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "reports"
-    shutil.copytree(reports, folder)
+    config = write_config_text(
+        tmp_path, GATE.replace("drift: {reference: reference.csv, columns: [x, z], max_share: 0.6}\n", "")
+    )
+    for i in (1, 2):
+        _holdout(i, 1.5, 1.0, 0.0, n=300).to_csv(tmp_path / "holdout.csv", index=False)
+        assert main(["gate", "-c", str(config), "-o", str(folder / f"gate-{i}.json")]) in (0, 1)
     gate = _read(folder / "gate-1.json")
     gate["checks"][0]["ci"] = [0.1]
-    (folder / "gate-4.json").write_text(json.dumps(gate), encoding="utf-8")
+    (folder / "gate-3.json").write_text(json.dumps(gate), encoding="utf-8")
     (folder / "notes.json").write_text("{not json", encoding="utf-8")
     page = tmp_path / "page.html"
+    monkeypatch.setattr(plots, "available", lambda: False)  # the tables say it all here, and fast
+    capsys.readouterr()
 
     assert main(["dashboard", str(folder), "-o", str(page)]) == 3
     err = capsys.readouterr().err
-    assert "gate-4.json" in err and "`$.checks[0].ci`" in err and "--skip-bad" in err
+    assert "gate-3.json" in err and "`$.checks[0].ci`" in err and "--skip-bad" in err
     assert "Traceback" not in err and not page.exists()
 
     assert main(["dashboard", str(folder), "-o", str(page), "--skip-bad"]) == 0
     captured = capsys.readouterr()
-    assert "5 run(s), 2 left out" in captured.out
-    assert "gate-4.json" in captured.err and "notes.json" in captured.err
+    assert "2 run(s), 2 left out" in captured.out
+    assert "gate-3.json" in captured.err and "notes.json" in captured.err
     html = page.read_text(encoding="utf-8")
     assert "2 report(s) left out" in html and "notes.json" in html and "not valid JSON" in html
+    assert "Figures need matplotlib" in html and html.count('class="decision ') == 2
 
 
 def test_usage_and_empty_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

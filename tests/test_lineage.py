@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,6 +155,8 @@ def test_the_gate_records_the_dvc_hash_and_remote_and_warns_when_the_data_change
     # The stage's output wins over the other stage's dependency record, and names its own remote.
     assert records["reference"]["tracked_by"] == "dvc.lock" and records["reference"]["status"] == "match"
     assert records["reference"]["remote"] == "backup" and records["reference"]["md5"] == _md5(reference)
+    schema = json.loads((Path(__file__).parents[1] / "pytest_mlgate/schemas/report.schema.json").read_text())
+    jsonschema.validate(report, schema)
 
     with holdout.open("a", encoding="utf-8") as fh:  # edited after `dvc add`, same size or not
         fh.write("1,0.9,0.1,0.0\n")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import json
+import logging
 import numbers
 import re
 from collections.abc import Mapping, Sequence
@@ -209,6 +211,8 @@ def import_deepchecks() -> Any:
         )
     try:
         import deepchecks.tabular as tabular
+        import deepchecks.tabular.checks
+        import deepchecks.tabular.suites  # noqa: F401  (submodules: reached as tabular.checks/.suites)
     except ImportError as exc:
         if exc.name is not None and exc.name.split(".")[0] == "deepchecks":
             raise ConfigError(
@@ -242,9 +246,20 @@ def run_deepchecks(cfg: DeepchecksConfig, config: GateConfig, data: EvalData) ->
         saved = load_json(cfg.result, what="deepchecks result", error=DataError)
         return _judge(_saved_records(saved, cfg.result), "result", cfg, explicit=frozenset())
     tabular = import_deepchecks()
+    # deepchecks draws progress bars and logs hints below WARNING; in a CI log they would bury the table.
+    logger = logging.getLogger("deepchecks")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return _run_here(tabular, cfg, config, data)
+    finally:
+        logger.setLevel(level)
+
+
+def _run_here(tabular: Any, cfg: DeepchecksConfig, config: GateConfig, data: EvalData) -> list[CheckResult]:
     from ..io.tables import read_table
 
-    model = _model(config, data.frame)
+    model = _model(config)
     test = _dataset(tabular, data.frame, cfg, config, model, f"data file `{config.data.path.name}`")
     train = None
     if cfg.reference is not None:
@@ -283,11 +298,14 @@ def run_deepchecks(cfg: DeepchecksConfig, config: GateConfig, data: EvalData) ->
 def _dataset(
     tabular: Any, frame: pd.DataFrame, cfg: DeepchecksConfig, config: GateConfig, model: Any, where: str
 ) -> Any:
-    from ..data import _require_columns, model_features
+    from ..data import _require_columns, model_features, source_features
 
-    features = model_features(frame, config)
-    if model is not None:
-        features += [c for c in model.columns if c not in features]
+    if model is not None and config.candidate is not None:
+        # deepchecks hands the model every feature of the dataset, so the dataset holds the model's own
+        # columns (`candidate.features`, or what it was fitted on), as the gate gives them.
+        features = source_features(frame, config, config.candidate, model)
+    else:
+        features = model_features(frame, config)
     target = config.data.target
     _require_columns(frame, [target, *features], where, "deepchecks")
     if cfg.cat_features is not None:
@@ -297,41 +315,22 @@ def _dataset(
         return tabular.Dataset(
             frame[[*features, target]],
             label=target,
-            cat_features=list(cfg.cat_features) if cfg.cat_features is not None else None,
+            cat_features=[c for c in cfg.cat_features if c in features]
+            if cfg.cat_features is not None
+            else None,
             label_type=label_type,
         )
     except Exception as exc:
         raise DataError(f"deepchecks cannot use the {where}: {_first_line(exc)}") from None
 
 
-def _model(config: GateConfig, frame: pd.DataFrame) -> _OwnColumns | None:
+def _model(config: GateConfig) -> Any:
     source = config.candidate
     if source is None or (source.model is None and source.uri is None):
         return None
-    from ..data import source_features
     from ..io.models import load_source_model
 
-    model = load_source_model(source, config)
-    return _OwnColumns(model, source_features(frame, config, source, model))
-
-
-class _OwnColumns:
-    """The candidate model as deepchecks calls it: on every feature of the data, of which it takes its own.
-
-    deepchecks hands a model all the dataset's features, while the gate gives each model its own
-    columns (`candidate.features`, or what it was fitted on); the data checks still see them all.
-    """
-
-    def __init__(self, model: Any, columns: list[str]) -> None:
-        self.model = model
-        self.columns = columns
-        self.classes_ = getattr(model, "classes_", None)
-
-    def predict(self, frame: pd.DataFrame) -> Any:
-        return self.model.predict(frame[self.columns])
-
-    def predict_proba(self, frame: pd.DataFrame) -> Any:
-        return self.model.predict_proba(frame[self.columns])
+    return load_source_model(source, config)
 
 
 def _check(tabular: Any, spec: CheckSpec) -> Any:
@@ -343,6 +342,18 @@ def _check(tabular: Any, spec: CheckSpec) -> Any:
         )
         hint = f"; did you mean `{close[0]}`?" if close else ""
         raise ConfigError(f"`deepchecks.checks.{spec.name}` is not a deepchecks tabular check{hint}")
+    accepted = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
+    ]
+    unknown = [k for k in spec.params if k not in accepted]
+    if unknown:
+        # deepchecks' checks take **kwargs and ignore what they do not know: a typo would pass unseen.
+        raise ConfigError(
+            f"`deepchecks.checks.{spec.name}.params`: {', '.join(map(repr, unknown))} is not a parameter of "
+            f"{spec.name} (it takes {', '.join(accepted) or 'none'})"
+        )
     try:
         check = cls(**spec.params)
     except Exception as exc:
@@ -393,6 +404,10 @@ def _run(
     # The JSON form keeps only the text of a not-run check's exception; its type tells whether the check
     # does not apply here or broke, and the reduced figures are tidier than the raw value.
     for record, result in zip(records, outcome.results, strict=True):
+        header = str(record.get("header") or "")
+        if "test_dataset" not in inputs and header.endswith(" - Train Dataset"):
+            # A one-dataset run is handed the gate's data as deepchecks' "train" side: not a name to show.
+            record["header"] = header.removesuffix(" - Train Dataset")
         exception = getattr(result, "exception", None)
         if exception is not None:
             record["exception_type"] = type(exception).__name__
@@ -548,15 +563,19 @@ def _unique(rows: list[CheckResult]) -> list[CheckResult]:
 
 
 def _figures(reduced: Any, value: Any) -> dict[str, float]:
-    """The check's numbers: its reduced output where deepchecks gives one, else the number leaves of its value."""
+    """The check's numbers: its reduced output where deepchecks gives one, then the number leaves of its value.
+
+    Both: a reduced output can be one aggregate (Feature Drift's weighted score over all columns)
+    while the value holds the per-column scores a reader needs to find the drifted column.
+    """
     out: dict[str, float] = {}
-    todo: list[tuple[str, Any]] = [("", reduced if isinstance(reduced, dict) and reduced else value)]
+    todo: list[tuple[str, Any]] = [("", reduced if isinstance(reduced, dict) else None), ("", value)]
     while todo and len(out) < _MAX_FIGURES:
         prefix, item = todo.pop(0)
         if isinstance(item, bool) or item is None:
             continue
         if isinstance(item, numbers.Real):
-            out[prefix or "value"] = float(item)
+            out.setdefault(prefix or "value", float(item))
         elif isinstance(item, dict) and set(item) == {"dtype", "value"}:
             todo.insert(0, (prefix, item["value"]))  # how deepchecks' JSON writes a numpy scalar
         elif isinstance(item, dict):

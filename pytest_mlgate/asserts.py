@@ -23,7 +23,7 @@ from scipy.stats import norm
 
 from .errors import ConfigError, DataError, GateFailure
 from .report.table import fmt, fmt_delta, plain
-from .stats.decision import POWER, Mode, Verdict, decide, judge_threshold
+from .stats.decision import MIN_DISCORDANT, MIN_ROWS, POWER, Mode, Verdict, decide, judge_threshold
 from .stats.metrics import METRICS
 from .stats.paired import compare as _compare
 from .stats.paired import compare_callable, estimate
@@ -143,11 +143,15 @@ def _assert_comparison(
         fix = "Fix: the candidate regresses; investigate it rather than the test."
     elif mode == "superiority":
         more = f" by more than {gain:g}" if gain else ""
-        verdict = f"{result.metric} of the candidate is not shown better than the baseline{more}."
-        fix = _fix_for_gain(result, gain)
+        why = decision.reason.removeprefix("not shown better: ")
+        verdict = f"{result.metric} of the candidate is not shown better than the baseline{more}: {why}."
+        fix = _fix_for_doubt(result) or _fix_for_gain(result, gain)
     else:
-        verdict = f"{result.metric} of the candidate is not shown within margin {margin:g} of the baseline."
-        fix = (
+        verdict = (
+            f"{result.metric} of the candidate is not shown within margin {margin:g} of the baseline: "
+            f"{decision.reason.removeprefix('not shown non-inferior: ')}."
+        )
+        fix = _fix_for_doubt(result) or (
             f"Fix: raise n to ≈ {decision.n_needed:,} or widen `margin`."
             if decision.underpowered
             else "Fix: the candidate may be worse than the margin allows; raise n to tell, or widen `margin`."
@@ -155,19 +159,34 @@ def _assert_comparison(
     raise GateFailure(_message(verdict, result, fix))
 
 
+def _fix_for_doubt(result: Comparison) -> str:
+    """The fix when the interval is decisive but too thin to trust ("" when it is not)."""
+    if result.n < MIN_ROWS:
+        return f"Fix: measure on at least {MIN_ROWS} rows."
+    d = result.discordant
+    if d is not None and 0 < d < MIN_DISCORDANT:
+        need = math.ceil(result.n * MIN_DISCORDANT / d)
+        return (
+            f"Fix: the interval rests on the {d} rows where the models' labels differ; raise n to ≈ {need:,} "
+            f"so that about {MIN_DISCORDANT} of them differ (at today's rate of {d} in {result.n:,})."
+        )
+    return ""
+
+
 def _fix_for_gain(result: Comparison, gain: float) -> str:
     half = result.oriented_ci.half_width
     surplus = result.oriented_delta - gain
+    beyond = f"above +{gain:g}" if result.higher_is_better else f"below -{gain:g}"
     if surplus <= 0:
         return (
-            f"Fix: the observed Δ {fmt_delta(result.oriented_delta)} does not exceed the required gain; more data "
+            f"Fix: the observed Δ {fmt_delta(result.delta)} is not {beyond} (the required gain); more data "
             "will not help unless the true gain is larger. Use assert_not_worse to accept a tie."
         )
     # Rows for 80% power if the true gain were the observed one: the MDE scales as 1/sqrt(n).
     mde = half * (1.0 + float(norm.ppf(POWER)) / float(norm.ppf(0.5 + result.confidence / 2.0)))
     n_needed = math.ceil(result.n * (mde / surplus) ** 2)
     return (
-        f"Fix: raise n to ≈ {n_needed:,} (80% power if the true gain is {fmt_delta(result.oriented_delta)}), "
+        f"Fix: raise n to ≈ {n_needed:,} (80% power if the true Δ is {fmt_delta(result.delta)}), "
         "or lower `gain`."
     )
 

@@ -376,13 +376,20 @@ def _decide(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision,
     open_checks = [c for c in checks if c.status not in ("pass", "warn")]
     if open_checks:
         underpowered = [c for c in open_checks if c.underpowered]
-        others = [c.id for c in open_checks if not c.underpowered]
-        also = f"; also inconclusive: {', '.join(others)}" if others else ""
+        others = [c for c in open_checks if not c.underpowered]
+        # Name each open check with its reason: an inconclusive fairness check alone turns a promote into
+        # a keep, and the decision line must say so rather than leave it to the table.
+        named = "; ".join(f"{c.id} is {c.status}: {_gist(c.message)}" for c in others)
         if underpowered:
             need = max(c.n_needed or 0 for c in underpowered)
             names = ", ".join(c.metric for c in underpowered)
-            return "keep", f"UNDERPOWERED on {names}; need n ≈ {need:,}{also}"
-        return "keep", "not shown better or not measurable: " + ", ".join(others)
+            return "keep", f"UNDERPOWERED on {names}; need n ≈ {need:,}" + (
+                f"; also {named}" if others else ""
+            )
+        passed = [c.metric for c in checks if c.kind == "comparison" and c.status == "pass"]
+        if passed and not any(c.kind == "comparison" for c in others):
+            return "keep", f"the metric comparisons pass ({', '.join(passed)}), but {named}; so no promotion"
+        return "keep", "not shown better or not measurable: " + named
     warned = [c.id for c in checks if c.status == "warn"]
     note = f" ({len(warned)} warning(s): {', '.join(warned[:5])})" if warned else ""
     if not any(c.kind in MODEL_CHECK_KINDS for c in checks):
@@ -392,6 +399,12 @@ def _decide(checks: list[CheckResult], *, has_baseline: bool) -> tuple[Decision,
     if not has_baseline:
         return "promote", f"no baseline; every check passes on its interval{note}"
     return "promote", f"all {len(checks)} checks pass{note}"
+
+
+def _gist(message: str, limit: int = 160) -> str:
+    """A check's message for the decision line: without its verdict word, and short."""
+    text = message.removeprefix("KEEP: ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _import_callable(metric: MetricConfig, config: GateConfig) -> Callable[[Any, Any], float]:

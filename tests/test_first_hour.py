@@ -16,14 +16,20 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from pytest_mlgate import assert_better
 from pytest_mlgate.checks.validation import run_validation
 from pytest_mlgate.config import ColumnRule, ValidationConfig, load_config
-from pytest_mlgate.errors import ConfigError, DataError
+from pytest_mlgate.errors import ConfigError, DataError, GateFailure
 from pytest_mlgate.gate import run_gate
 from pytest_mlgate.profile import build_profile, frame_chunks, infer_contract
+from pytest_mlgate.report.markdown import render as render_markdown
+from pytest_mlgate.report.table import fmt_delta, plain, rows
 from pytest_mlgate.results import CheckResult
 from pytest_mlgate.stats.drift import QUANTILE_GRID
+from pytest_mlgate.stats.paired import compare as paired_compare
+from pytest_mlgate.stats.paired import estimate
 from pytest_mlgate.stats.ranges import plausible_range
+from pytest_mlgate.stats.rng import stream
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +173,94 @@ def test_inferred_ranges_still_catch_gross_errors() -> None:
     checks = {c.id: c for c in _contract_checks(reference, current)}
     assert checks["validation:income"].status == "fail"
     assert checks["validation:age"].status == "fail"
+
+
+# --- item 5: one orientation of Δ for losses ------------------------------------------------------
+
+
+def test_a_loss_is_said_in_its_own_direction_in_the_message_table_markdown_and_json(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    n = 2_000
+    y = rng.integers(0, 2, n)
+    signal = np.where(y == 1, 1.0, -1.0)
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "good": 1 / (1 + np.exp(-(2.0 * signal + rng.normal(0, 1, n)))),
+            "poor": 1 / (1 + np.exp(-(0.7 * signal + rng.normal(0, 1, n)))),
+        }
+    )
+    frame.to_csv(tmp_path / "holdout.csv", index=False)
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: holdout.csv, target: y}\ncandidate: {column: good}\n"
+        "baseline: {column: poor}\nmetrics: {log_loss: {}}\n"
+    )
+    report = run_gate(load_config(tmp_path / "mlgate.yaml"))
+    check = report.checks[0]
+    assert check.status == "pass" and check.delta is not None and check.ci is not None
+    assert check.delta < 0 and check.ci.high < 0  # the JSON keeps the measured direction
+    # The message quotes the very bound the table and the JSON show, with its sign.
+    assert f"upper bound {check.ci.high:.4g} < -(required gain) 0" in check.message, check.message
+    assert "lower is better" in check.message
+    data = report.to_dict()
+    assert data["checks"][0]["ci"][1] == pytest.approx(check.ci.high)
+    table = plain(rows(data["checks"]))
+    assert "Δ (cand − base)" in table and fmt_delta(check.ci.high) in table
+    assert "Δ (cand − base)" in render_markdown(data)
+
+
+# --- item 6: say why ------------------------------------------------------------------------------
+
+
+def test_assert_better_names_too_few_disagreeing_rows() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    baseline = y.copy()
+    wrong = rng.choice(200, 40, replace=False)
+    baseline[wrong] = 1 - baseline[wrong]
+    candidate = baseline.copy()
+    candidate[wrong[:6]] = y[wrong[:6]]  # the candidate fixes 6 of the baseline's errors, and nothing else
+    with pytest.raises(GateFailure) as caught:
+        assert_better("f1", y, candidate, baseline)
+    message = str(caught.value)
+    assert "disagree on only 6 rows" in message and "at least 10" in message, message
+    assert "raise n to ≈ 334" in message  # 10 disagreements at today's rate of 6 in 200
+
+
+def test_an_inconclusive_fairness_check_is_named_in_the_decision_line(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 1_000
+    y = rng.integers(0, 2, n)
+    signal = np.where(y == 1, 1.0, -1.0)
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "good": 1 / (1 + np.exp(-(2.5 * signal + rng.normal(0, 1, n)))),
+            "poor": 1 / (1 + np.exp(-(0.5 * signal + rng.normal(0, 1, n)))),
+            "region": np.where(np.arange(n) < 15, "north", "south"),  # 15 rows: too few to judge
+        }
+    )
+    frame.to_csv(tmp_path / "holdout.csv", index=False)
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\nn_boot: 300\ndata: {path: holdout.csv, target: y}\ncandidate: {column: good}\n"
+        "baseline: {column: poor}\nmetrics: {roc_auc: {}}\n"
+        "fairness: {sensitive: [region], metrics: [selection_rate]}\n"
+    )
+    report = run_gate(load_config(tmp_path / "mlgate.yaml"))
+    assert report.decision == "keep"
+    assert "comparisons pass (roc_auc)" in report.summary, report.summary
+    assert "fairness:selection_rate is inconclusive: only 1 group(s) have enough data" in report.summary
+
+
+def test_auc_intervals_stay_inside_their_range() -> None:
+    # 15 rows per class and an AUC of 0.91: the normal interval of DeLong runs past 1 unless clipped.
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1], 15)
+    good = (np.where(y == 1, 0.7, 0.3) + rng.normal(0, 0.2, y.size)).clip(0, 1)
+    inverted = (1 - good + rng.normal(0, 0.2, y.size)).clip(0, 1)
+    single = estimate("roc_auc", y, good, rng=stream(0, "t"))
+    assert single.value == pytest.approx(roc_auc_score(y, good))
+    assert 0.0 <= single.ci.low < single.ci.high == 1.0, single.ci
+    both = paired_compare("roc_auc", y, good, inverted, rng=stream(0, "t"))
+    assert both.delta == pytest.approx(roc_auc_score(y, good) - roc_auc_score(y, inverted))
+    assert -1.0 <= both.ci.low < both.ci.high == 1.0, both.ci

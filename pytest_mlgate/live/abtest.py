@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..results import CheckResult, GateReport, Status
-from ..stats.decision import MIN_ROWS
+from ..stats.decision import MIN_ROWS, bound_text
 from ..stats.result import Comparison, Unmeasurable
 from ..stats.rng import stream
 from ..stats.twosample import (
@@ -285,11 +285,14 @@ def _outcome_check(
     low, high = c.oriented_ci
     status: Status
     if high < -metric.margin:
-        status, message = "fail", f"confidently worse: upper bound {high:.4g} < -margin {-metric.margin:.4g}"
+        status, message = (
+            "fail",
+            "confidently worse: " + bound_text(c, "high", "<", -metric.margin, "-margin"),
+        )
     elif low > metric.min_effect:
         status, message = (
             "pass",
-            f"shown better: lower bound {low:.4g} > minimum effect {metric.min_effect:.4g}",
+            "shown better: " + bound_text(c, "low", ">", metric.min_effect, "minimum effect"),
         )
     else:
         status = "inconclusive" if metric.role == "primary" else "pass"

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-HEADERS = ("check", "status", "value", "baseline", "Δ", "interval", "n", "limit")
+HEADERS = ("check", "status", "value", "baseline", "Δ (cand − base)", "interval", "n", "limit")
 """``value`` is the candidate's metric for comparisons, PSI for drift, the disparity for fairness."""
 
 

@@ -84,24 +84,50 @@ def _decide_one(
         if doubt:
             n_needed = max(MIN_ROWS, c.n * 2) if c.n < MIN_ROWS else None
             return MetricDecision(Verdict.KEEP, c.n < MIN_ROWS, n_needed, mde, pvalue, doubt)
+    worse = bound_text(c, "high", "<", -margin, "-margin")
+    bar = (
+        bound_text(c, "low", ">", gain, "required gain")
+        if mode == "superiority"
+        else bound_text(c, "low", ">", -margin, "-margin")
+    )
     if rejected:
-        reason = f"confidently worse than the margin: upper bound {high:.4g} < -margin {-margin:.4g}"
-        return MetricDecision(Verdict.REJECT, False, None, mde, pvalue, reason)
+        return MetricDecision(
+            Verdict.REJECT, False, None, mde, pvalue, f"confidently worse than the margin: {worse}"
+        )
     if low > promote_bar:
-        what = f"required gain {gain:.4g}" if mode == "superiority" else f"-margin {-margin:.4g}"
-        reason = f"lower bound {low:.4g} > {what}"
-        return MetricDecision(Verdict.PROMOTE, False, None, mde, pvalue, reason)
+        return MetricDecision(Verdict.PROMOTE, False, None, mde, pvalue, bar)
     underpowered = margin > 0 and half >= margin
     n_needed = math.ceil(c.n * (half / margin) ** 2) + 1 if underpowered else None
     if high < -margin:
-        reason = f"upper bound {high:.4g} < -margin {-margin:.4g}, but not significant after Holm across {k} metrics"
+        reason = f"{worse}, but not significant after Holm across {k} metrics"
     elif underpowered:
         reason = f"UNDERPOWERED: half-width {half:.4g} >= margin {margin:.4g}; need n ≈ {n_needed:,}"
     elif mode == "superiority":
-        reason = f"not shown better: lower bound {low:.4g} <= required gain {gain:.4g}"
+        reason = "not shown better: " + bound_text(c, "low", "<=", gain, "required gain")
     else:
-        reason = f"not shown non-inferior: lower bound {low:.4g} <= -margin {-margin:.4g}"
+        reason = "not shown non-inferior: " + bound_text(c, "low", "<=", -margin, "-margin")
     return MetricDecision(Verdict.KEEP, underpowered, n_needed, mde, pvalue, reason)
+
+
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
+
+
+def bound_text(c: Comparison, side: Literal["low", "high"], op: str, bar: float, name: str) -> str:
+    """``side`` bound of the oriented interval ``op`` an oriented ``bar``, said in the metric's own units.
+
+    Reports show Δ = candidate − baseline as measured (negative is better for a loss), so a
+    decision about the oriented interval is spelled on that same raw interval: for a loss,
+    "oriented lower bound > gain" reads "upper bound < -gain".
+    """
+    if c.higher_is_better:
+        value = c.ci.low if side == "low" else c.ci.high
+        return f"{'lower' if side == 'low' else 'upper'} bound {value:.4g} {op} {name} {bar + 0.0:.4g}"
+    value = c.ci.high if side == "low" else c.ci.low
+    flipped = name[1:] if name.startswith("-") else f"-({name})" if " " in name else f"-{name}"
+    return (
+        f"{'upper' if side == 'low' else 'lower'} bound {value:.4g} {_FLIP[op]} {flipped} {-bar + 0.0:.4g} "
+        f"({c.metric}: lower is better)"
+    )
 
 
 def _too_thin(c: Comparison, bar: float) -> str:

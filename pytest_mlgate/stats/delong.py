@@ -12,12 +12,21 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
-from .result import Unmeasurable
+from .result import Interval, Unmeasurable
 
 FloatArray = NDArray[np.float64]
 
 MIN_PER_CLASS = 10
 """DeLong's variance needs this many positives and negatives; below it the AUC is not measured."""
+
+
+DELTA_LIMITS = (-1.0, 1.0)
+"""Where a difference of two AUCs lies; its normal interval is clipped to it."""
+
+
+def auc_interval(auc: float, se: float, z: float) -> Interval:
+    """The z-interval of an AUC, clipped to [0, 1]: near 1 the normal approximation runs past it."""
+    return Interval(max(auc - z * se, 0.0), min(auc + z * se, 1.0))
 
 
 class PairedAUC(NamedTuple):

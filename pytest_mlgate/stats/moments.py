@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from .delong import MIN_PER_CLASS
+from .delong import DELTA_LIMITS, MIN_PER_CLASS, auc_interval
 from .metrics import METRICS
 from .paired import SMALL_SAMPLE_ROWS, _normal_comparison, _t_comparison
 from .result import Comparison, Estimate, Interval, Unmeasurable
@@ -152,7 +152,9 @@ def compare_auc_placements(
 ) -> Comparison:
     """Paired binary DeLong from both AUCs and the variances of the placement-value differences."""
     se = delong_from_placements(positives, negatives, var10_diff, var01_diff)
-    return _normal_comparison(METRICS["roc_auc"], cand_auc, base_auc, se, n, "DeLong", confidence)
+    return _normal_comparison(
+        METRICS["roc_auc"], cand_auc, base_auc, se, n, "DeLong", confidence, limits=DELTA_LIMITS
+    )
 
 
 def compare_macro_auc_influence(
@@ -160,10 +162,12 @@ def compare_macro_auc_influence(
 ) -> Comparison:
     """Paired macro one-vs-rest DeLong from the sum over rows of the squared influence difference."""
     se = math.sqrt(max(influence_sq_sum, 0.0) * n / max(n - 1, 1))
-    return _normal_comparison(METRICS["roc_auc_ovr"], cand_auc, base_auc, se, n, "DeLong", confidence)
+    return _normal_comparison(
+        METRICS["roc_auc_ovr"], cand_auc, base_auc, se, n, "DeLong", confidence, limits=DELTA_LIMITS
+    )
 
 
 def estimate_auc(metric: str, n: int, auc: float, se: float, *, confidence: float = 0.95) -> Estimate:
     """An AUC and its DeLong standard error as an Estimate with a z-interval."""
     z = float(sps.norm.ppf(0.5 + confidence / 2.0))
-    return Estimate(metric, auc, Interval(auc - z * se, auc + z * se), n, "DeLong", confidence)
+    return Estimate(metric, auc, auc_interval(auc, se, z), n, "DeLong", confidence)

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from .bootstrap import DEFAULT_N_BOOT, draw_replicates, percentile_interval
-from .delong import delong_paired, delong_single
+from .delong import DELTA_LIMITS, auc_interval, delong_paired, delong_single
 from .metrics import METRICS, FloatArray, MetricSpec, confusion_metric, row_losses
 from .result import Comparison, Estimate, Interval
 
@@ -47,7 +47,9 @@ def compare(
         return _compare_cells(spec, y, candidate, baseline, rng, confidence, n_boot, raw_bounds, n_classes)
     if spec.family == "auc":
         d = delong_paired(np.asarray(y, dtype=np.intp), _f(candidate), _f(baseline))
-        return _normal_comparison(spec, d.candidate, d.baseline, d.se, y.shape[0], "DeLong", confidence)
+        return _normal_comparison(
+            spec, d.candidate, d.baseline, d.se, y.shape[0], "DeLong", confidence, limits=DELTA_LIMITS
+        )
     if spec.family == "loss":
         return _compare_mean_loss(spec, y, _f(candidate), _f(baseline), rng, confidence, n_boot, raw_bounds)
     if spec.family == "rmse":
@@ -103,7 +105,7 @@ def estimate(
     if spec.family == "auc":
         auc, se = delong_single(np.asarray(y, dtype=np.intp), _f(prediction))
         z = float(sps.norm.ppf(0.5 + confidence / 2.0))
-        return Estimate(metric, auc, Interval(auc - z * se, auc + z * se), n, "DeLong", confidence)
+        return Estimate(metric, auc, auc_interval(auc, se, z), n, "DeLong", confidence)
     if spec.family in ("loss", "rmse") and n >= SMALL_SAMPLE_ROWS:
         losses = row_losses(metric, y, _f(prediction))
         mean, se = float(losses.mean()), float(losses.std(ddof=1) / np.sqrt(n))
@@ -445,7 +447,14 @@ def _raw_boundaries(oriented: Sequence[float], higher_is_better: bool) -> list[f
 
 
 def _normal_comparison(
-    spec: MetricSpec, cand: float, base: float, se: float, n: int, method: str, confidence: float
+    spec: MetricSpec,
+    cand: float,
+    base: float,
+    se: float,
+    n: int,
+    method: str,
+    confidence: float,
+    limits: tuple[float, float] = (-np.inf, np.inf),
 ) -> Comparison:
     z = float(sps.norm.ppf(0.5 + confidence / 2.0))
     delta = cand - base
@@ -455,7 +464,7 @@ def _normal_comparison(
         candidate=cand,
         baseline=base,
         delta=delta,
-        ci=Interval(delta - z * se, delta + z * se),
+        ci=Interval(max(delta - z * se, limits[0]), min(delta + z * se, limits[1])),
         n=n,
         method=method,
         higher_is_better=spec.higher_is_better,

@@ -344,7 +344,7 @@ def _check(tabular: Any, spec: CheckSpec) -> Any:
         raise ConfigError(f"`deepchecks.checks.{spec.name}` is not a deepchecks tabular check{hint}")
     accepted = [
         p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
+        for p in inspect.signature(cls).parameters.values()
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
     ]
     unknown = [k for k in spec.params if k not in accepted]

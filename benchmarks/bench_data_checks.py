@@ -6,7 +6,9 @@
   1e6 current rows [< 2 s]: building the reference profile, then the comparison;
 * fairness with intervals, 8 groups × 3 metrics, B = 1,000, 1e6 rows [< 1 s];
 * `mlgate profile` on a CSV of 1e7 rows [peak memory < 1 GiB], in a child
-  process whose peak RSS is reported.
+  process whose peak RSS is reported;
+* `mlgate profile` on Parquet files of 1e7 rows, 25 columns, written with row groups of
+  1e6 rows and as one row group [peak memory < 1 GiB whatever the row-group size].
 """
 
 from __future__ import annotations
@@ -98,6 +100,43 @@ def bench_profile_csv(rows: int, tmp: Path) -> None:
     print(f"mlgate profile, CSV of {rows:,} rows ({size_mib:,.0f} MiB): {elapsed:.1f} s, peak RSS {peak} MiB")
 
 
+def bench_profile_parquet(rows: int, tmp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunk = min(rows, 1_000_000)
+    rng = np.random.default_rng(3)
+    letters = np.array(list("abcdefgh"), dtype=object)
+
+    def columns(size: int) -> dict[str, object]:
+        data: dict[str, object] = {f"num{i}": rng.normal(size=size).round(4) for i in range(20)}
+        data.update({f"cat{i}": letters[rng.integers(0, 8, size)] for i in range(5)})
+        return data
+
+    grouped = tmp / "grouped.parquet"
+    with pq.ParquetWriter(grouped, pa.table(columns(1)).schema) as writer:
+        for start in range(0, rows, chunk):
+            writer.write_table(pa.table(columns(min(chunk, rows - start))), row_group_size=chunk)
+    single = tmp / "single.parquet"
+    pq.write_table(pa.table(columns(rows)), single, row_group_size=rows)
+    for path, layout in ((grouped, f"row groups of {chunk:,} rows"), (single, "one row group")):
+        size_mib = path.stat().st_size / 2**20
+        start = time.perf_counter()
+        child = subprocess.run(
+            [sys.executable, "-c", PROFILE_CHILD, str(path), str(tmp / "pq-profile.json")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - start
+        peak = child.stderr.strip().splitlines()[-1]
+        print(
+            f"mlgate profile, Parquet of {rows:,} rows x 25 columns ({size_mib:,.0f} MiB), {layout}: "
+            f"{elapsed:.1f} s, peak RSS {peak} MiB"
+        )
+        path.unlink()
+
+
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec from the (large) parent.
 PROFILE_CHILD = """
 import sys
@@ -114,11 +153,13 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--csv-rows", type=int, default=10_000_000)
+    parser.add_argument("--parquet-rows", type=int, default=10_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench_drift(args.rows, Path(tmp))
         bench_fairness(args.rows)
         bench_profile_csv(args.csv_rows, Path(tmp))
+        bench_profile_parquet(args.parquet_rows, Path(tmp))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this process's own peak RSS: {peak:.0f} MiB)")
     return 0

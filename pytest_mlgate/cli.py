@@ -446,20 +446,24 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
     from .registry.connect import tracking_uri
 
     made_here = None
+    tracking = args.tracking_uri
     if args.rerun:
         from .config import load_config
         from .gate import run_gate
         from .registry.publish import sha256_file
 
         _remove_stale(args.report)
-        report = run_gate(load_config(_config_path(args.config).resolve()))
+        config = load_config(_config_path(args.config).resolve())
+        report = run_gate(config)
         report.write(args.report)
         print(f"gate (--rerun): {report.summary}")
         made_here = sha256_file(args.report)
+        # The alias moves in the registry the gate just read the prompts from.
+        tracking = tracking or config.tracking_uri()
     elif args.config is not None:
         raise ConfigError("`--config` is used only with --rerun: without it the report is promoted as it is")
     move, notes = promote_prompt(
-        args.tracking_uri or tracking_uri(None, None),
+        tracking or tracking_uri(None, None),
         args.prompt,
         args.report,
         alias=args.alias,

@@ -804,10 +804,11 @@ def test_promote_prompt_moves_the_alias_with_compare_and_swap_and_rollback_moves
 def test_promote_prompt_rerun_gates_on_registry_prompts_and_promotes_on_that_report(
     mlflow_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """End to end: `promote-prompt --rerun` gates the example on `prompts:/` URIs and promotes on that report."""
+    """End to end: `promote-prompt --rerun` gates the example on `prompts:/` URIs and promotes on that report,
+    both at the config's `mlflow.tracking_uri`."""
     import shutil
 
-    from mlflow_parts import client, unique_name
+    from mlflow_parts import client, free_port, unique_name
 
     from pytest_mlgate.registry.promotion import read_ledger
 
@@ -825,8 +826,11 @@ def test_promote_prompt_rerun_gates_on_registry_prompts_and_promotes_on_that_rep
         "outputs: baseline_outputs.jsonl",
         f'function: "model:answer"\n    prompt: "prompts:/{name}@production"',
     )
+    # The registry is the one the config names; $MLFLOW_TRACKING_URI points at a port nothing listens
+    # on, so a prompt read from (or an alias moved at) anywhere else fails the test.
+    config += f"mlflow:\n  tracking_uri: {mlflow_server.url}\n"
     (tmp_path / "mlgate.yaml").write_text(config, encoding="utf-8")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
     report = tmp_path / "report.json"
     report.write_text("{}", encoding="utf-8")  # a stale file --rerun must replace, never trust
     promote = ("promote-prompt", str(report), "--prompt", name, "--reason", "gated")

@@ -13,7 +13,13 @@ from .run import LlmRun, run_llm
 def _run(config: GateConfig) -> LlmRun:
     assert config.llm is not None  # the caller checked
     return run_llm(
-        config.llm, seed=config.seed, confidence=config.confidence, n_boot=config.n_boot, mode=config.mode
+        config.llm,
+        seed=config.seed,
+        confidence=config.confidence,
+        n_boot=config.n_boot,
+        mode=config.mode,
+        # `prompts:/` URIs are read where the config says the registry is, like `models:/` sources.
+        tracking_uri=config.tracking_uri(),
     )
 
 

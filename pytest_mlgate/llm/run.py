@@ -61,8 +61,19 @@ class LlmRun:
     provenance: dict[str, Any]
 
 
-def run_llm(config: LlmConfig, *, seed: int, confidence: float, n_boot: int, mode: str) -> LlmRun:
-    """Every LLM check. Bad golden sets and outputs raise DataError (exit 3) naming file, line and id."""
+def run_llm(
+    config: LlmConfig,
+    *,
+    seed: int,
+    confidence: float,
+    n_boot: int,
+    mode: str,
+    tracking_uri: str | None = None,
+) -> LlmRun:
+    """Every LLM check. Bad golden sets and outputs raise DataError (exit 3) naming file, line and id.
+
+    ``tracking_uri`` is where `prompts:/` URIs are read: the gate's `mlflow.tracking_uri`, resolved.
+    """
     golden = read_cases(config.golden, what="golden set")
     injection = read_cases(config.injection, what="injection cases") if config.injection else None
     known: dict[str, Case] = {c.id: c for c in golden.cases}
@@ -80,8 +91,12 @@ def run_llm(config: LlmConfig, *, seed: int, confidence: float, n_boot: int, mod
                 )
         known.update({c.id: c for c in injection.cases})
     graders = build_graders(config.graders, base_dir=config.base_dir, key="llm.graders")
-    candidate = _arm(config.candidate, golden, injection, known, config)
-    baseline = _arm(config.baseline, golden, None, known, config) if config.baseline is not None else None
+    candidate = _arm(config.candidate, golden, injection, known, config, tracking_uri)
+    baseline = (
+        _arm(config.baseline, golden, None, known, config, tracking_uri)
+        if config.baseline is not None
+        else None
+    )
 
     checks: list[CheckResult] = []
     cand_scores, cand_grades = _scores(candidate, golden, graders)
@@ -134,6 +149,7 @@ def _arm(
     injection: CaseSet | None,
     known: Mapping[str, Case],
     config: LlmConfig,
+    tracking_uri: str | None,
 ) -> Arm:
     wanted = list(golden.cases) + (list(injection.cases) if injection is not None else [])
     key = f"llm.{source.role}"
@@ -149,7 +165,10 @@ def _arm(
             from .prompts import resolve_prompt
 
             prompt, prompt_info = resolve_prompt(
-                source.prompt, base_dir=config.base_dir or golden.path.parent, key=f"{key}.prompt"
+                source.prompt,
+                base_dir=config.base_dir or golden.path.parent,
+                key=f"{key}.prompt",
+                tracking_uri=tracking_uri,
             )
         from .generate import generate_outputs
 

@@ -59,12 +59,13 @@ $(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
 
 # deepchecks 0.19.1 (its last release) cannot import beside numpy 2 or scikit-learn 1.8, so it gets a
 # pinned environment of its own; the main install never depends on it.
+# Only what its tests and DEEPCHECKS_CORE need: deepchecks brings IPython and Jupyter (about 120 packages).
 .venv-deepchecks/.installed: pyproject.toml tools/constraints/deepchecks.txt
 	rm -rf .venv-deepchecks
 	$(PYTHON) -m venv .venv-deepchecks
 	.venv-deepchecks/bin/python -m pip install --quiet --upgrade pip
 	.venv-deepchecks/bin/python -m pip install --quiet -c tools/constraints/deepchecks.txt \
-		-e '.[deepchecks,$(DEPS_EXTRAS)]' $(DEPS_ORACLES)
+		-e '.[deepchecks,sklearn,parquet]' jsonschema pytest-xdist
 	.venv-deepchecks/bin/python -c "$(DEPS_VERSIONS); import deepchecks; print('deepchecks', deepchecks.__version__)"
 	touch $@
 

@@ -340,6 +340,29 @@ metrics: {log_loss: {margin: 0.02, max: 0.8}, roc_auc: {margin: 0.02}}
     assert next(c for c in distributed.checks if c.id == "compare:log_loss").method == "paired row bootstrap"
 
 
+@pytest.mark.slow
+def test_a_catalog_table_or_a_query_gives_the_data_checks_of_the_parquet_file(
+    spark: Any, tmp_path: Path
+) -> None:
+    from pytest_mlgate.gate import run_gate
+    from pytest_mlgate.profile import build_profile, frame_chunks
+    from pytest_mlgate.spark.gate import run_spark_gate
+
+    current = _binary_frame(11, n=1_200, shift=0.4)[["label", "income", "region"]]
+    build_profile(frame_chunks(_binary_frame(12, n=1_200)[["income", "region"]])).write(
+        tmp_path / "reference.json"
+    )
+    _write(tmp_path, "current.parquet", current)
+    spark.createDataFrame(current).createOrReplaceTempView("current_rows")
+    body = "task: binary\ndata: {DATA, target: label}\ndrift: {reference: reference.json}\n"
+    (tmp_path / "file.yaml").write_text(body.replace("DATA", "path: current.parquet"), encoding="utf-8")
+    single = run_gate(load_config(tmp_path / "file.yaml"))
+    assert any(c.status in ("warn", "fail") for c in single.checks)  # a drift to agree on
+    for data in ("engine: spark, table: current_rows", "engine: spark, query: 'SELECT * FROM current_rows'"):
+        (tmp_path / "spark.yaml").write_text(body.replace("DATA", data), encoding="utf-8")
+        _assert_same(single, run_spark_gate(load_config(tmp_path / "spark.yaml")))
+
+
 # --- without Spark -----------------------------------------------------------------------------
 
 

@@ -29,9 +29,11 @@ def require_pyspark() -> Any:
     try:
         import pyspark
     except ImportError:
+        from ..extras import install_hint
+
         raise ConfigError(
-            "`data.engine`=spark needs pyspark and a Java runtime: pip install 'pytest-mlgate[spark]' "
-            "(pyspark 4 needs Java 17 or newer)"
+            f"`data.engine`=spark needs pyspark and a Java runtime: {install_hint('spark')}; "
+            "pyspark 4 needs Java 17 or newer"
         ) from None
     return pyspark
 

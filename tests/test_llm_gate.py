@@ -196,6 +196,11 @@ BAD_SETS = {
         lambda r: _drop_key(r, 4, "id"),
         ["golden.jsonl", "line 5", "missing `id`"],
     ),
+    "id that is neither text nor an integer": (
+        "golden.jsonl",
+        lambda r: [*r[:4], {**r[4], "id": 1.5}, *r[5:]],
+        ["golden.jsonl", "line 5", "`id`=1.5 is not a usable id"],
+    ),
     "duplicate id": (
         "golden.jsonl",
         lambda r: [*r[:7], {**r[7], "id": "q2"}, *r[8:]],
@@ -266,7 +271,7 @@ CONFIG_ERRORS = {
     ),
     "bad regex": (
         "task: llm\n" + LLM_YAML.replace("{kind: refusal, expect: answer}", "{kind: regex, pattern: '(('}"),
-        "`llm.graders[1].pattern`",
+        "mlgate.yaml, line 7: `llm.graders[1].pattern`='((' must be a valid regular expression",
     ),
     "unknown grader kind": (
         "task: llm\n" + LLM_YAML.replace("kind: refusal, expect: answer", "kind: fuzzy"),

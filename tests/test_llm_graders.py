@@ -77,15 +77,30 @@ def test_callable_grader_takes_bools_and_scores(tmp_path: Path) -> None:
         "def score(output, case):\n    return 0.8 if case['reference'] in output else 0.2\n"
         "def broken(output, case):\n    return 'yes'\n"
         "def crash(output, case):\n    raise RuntimeError('judge down')\n"
+        "import numpy as np\n"
+        "def numpy_judge(output, case):\n    return np.float64(0.9) > 0.5 if 'blue' in output else np.int64(0)\n"
     )
     spec = {"kind": "callable", "function": "judges:score", "threshold": 0.7}
 
     assert _grade(spec, "it is blue", "blue", base=tmp_path) is True
     assert _grade(spec, "it is red", "blue", base=tmp_path) is False
-    with pytest.raises(DataError, match=r"returned 'yes' for case 'c1'"):
+    numpy_judge = {"kind": "callable", "function": "judges:numpy_judge"}
+    assert _grade(numpy_judge, "blue", "y", base=tmp_path) is True
+    assert _grade(numpy_judge, "red", "y", base=tmp_path) is False
+    # The message leads to the case's file and line, not only its id.
+    with pytest.raises(DataError, match=r"^golden.jsonl, line 3: grader .* returned 'yes' for case 'c1'"):
         _grade({"kind": "callable", "function": "judges:broken"}, "x", "y", base=tmp_path)
-    with pytest.raises(DataError, match=r"failed on case 'c1': RuntimeError: judge down"):
+    with pytest.raises(
+        DataError, match=r"^golden.jsonl, line 3: grader .* failed on case 'c1': RuntimeError: judge down"
+    ):
         _grade({"kind": "callable", "function": "judges:crash"}, "x", "y", base=tmp_path)
+
+
+def test_a_reference_that_is_not_a_number_names_the_file_and_line() -> None:
+    with pytest.raises(
+        DataError, match=r"^golden.jsonl, line 3: case 'c1': `reference`='abc' is not a number"
+    ):
+        _grade({"kind": "numeric", "atol": 0.1}, "5", "abc")
 
 
 def test_a_grader_that_needs_a_reference_names_the_case() -> None:

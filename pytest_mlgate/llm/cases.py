@@ -248,7 +248,8 @@ def _csv_records(text: str, path: Path, what: str) -> list[tuple[int, dict[str, 
 def _case_id(record: Mapping[str, Any], at: str) -> str:
     value = record.get("id")
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-        raise DataError(f"{at}: missing `id` (each record needs a non-empty string or integer id)")
+        said = "missing `id`" if value is None or value == "" else f"`id`={value!r} is not a usable id"
+        raise DataError(f"{at}: {said} (each record needs a non-empty string or integer id)")
     return str(value)
 
 

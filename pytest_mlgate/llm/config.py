@@ -178,6 +178,8 @@ class LlmConfig:
     injection: Path | None = None
     canary: str | None = None
     base_dir: Path | None = None
+    graders_at: str = ""
+    """Where `llm.graders` is in the config file, for errors found when the graders are built."""
 
 
 def build_llm(
@@ -281,6 +283,7 @@ def build_llm(
         injection=resolve(injection["cases"]) if injection else None,
         canary=injection.get("canary") if injection else None,
         base_dir=base_dir,
+        graders_at=at("graders"),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 import string
 import unicodedata
@@ -15,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import ConfigError, DataError
 from .cases import Case
@@ -48,7 +51,12 @@ class Grader:
             return None
         if self.needs_reference and case.reference is None:
             raise DataError(f"{where}: case {case.id!r} has no `reference`, which grader `{self.name}` needs")
-        return self.check(output, case)
+        try:
+            return self.check(output, case)
+        except DataError as exc:
+            # A bad reference or a failing judge is found inside the check, which does not know
+            # where the case came from; the message must still lead to the file and line.
+            raise DataError(f"{where}: {exc}") from None
 
 
 def normalize(text: str) -> str:
@@ -168,9 +176,10 @@ def _build(
                 raise DataError(
                     f"grader `{name}` ({function}) failed on case {case.id!r}: {type(exc).__name__}: {exc}"
                 ) from None
-            if isinstance(verdict, bool):
-                return verdict
-            if isinstance(verdict, (int, float)) and math.isfinite(verdict) and 0.0 <= verdict <= 1.0:
+            if isinstance(verdict, (bool, np.bool_)):
+                return bool(verdict)
+            # A judge written with numpy returns numpy scalars (`score > 0.5` is an np.bool_).
+            if isinstance(verdict, numbers.Real) and math.isfinite(verdict) and 0.0 <= verdict <= 1.0:
                 return float(verdict) >= threshold
             raise DataError(
                 f"grader `{name}` ({function}) returned {verdict!r} for case {case.id!r}; "

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..results import CheckResult, Status
 from ..stats.decision import MIN_ROWS, Verdict, decide, judge_interval
 from ..stats.result import Interval, Unmeasurable
@@ -90,7 +90,10 @@ def run_llm(
                     "`llm.injection.canary` is not set, so nothing would be checked"
                 )
         known.update({c.id: c for c in injection.cases})
-    graders = build_graders(config.graders, base_dir=config.base_dir, key="llm.graders")
+    try:
+        graders = build_graders(config.graders, base_dir=config.base_dir, key="llm.graders")
+    except ConfigError as exc:
+        raise ConfigError(f"{config.graders_at}: {exc}" if config.graders_at else str(exc)) from None
     candidate = _arm(config.candidate, golden, injection, known, config, tracking_uri)
     baseline = (
         _arm(config.baseline, golden, None, known, config, tracking_uri)

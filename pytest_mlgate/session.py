@@ -18,7 +18,7 @@ from .errors import MlgateWarning
 from .options import FAIL_ON_CHOICES, option
 from .report.table import safe_lines, term  # CI runners read these lines: data must not make commands
 
-SECTIONS = ("drift", "validation", "fairness", "regression", "operational", "properties", "llm")
+SECTIONS = ("drift", "validation", "fairness", "regression", "operational", "properties", "llm", "deepchecks")
 """Sections (data checks, the LLM gate): one test item each, covering all of the section's checks."""
 _SEVERITY = {"pass": 0, "warn": 1, "inconclusive": 2, "fail": 3, "error": 4}
 

@@ -136,6 +136,23 @@ def test_a_saved_deepchecks_result_gates_in_an_environment_without_deepchecks(
     assert "<h2>deepchecks</h2>" in html and "x.Drift score 0.2050" in html
 
 
+def test_pytest_mlgate_runs_the_deepchecks_rows_as_test_items(
+    tables: Path, pytester: pytest.Pytester
+) -> None:
+    in_dir(tables, pytester.path)
+    (pytester.path / "saved.json").write_bytes(SAVED.read_bytes())
+    (pytester.path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: test.csv, target: y}\n"
+        "deepchecks: {result: saved.json, skip: [Date Train Test Leakage Duplicates]}\n",
+        encoding="utf-8",
+    )
+    result = pytester.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider")
+    # One test item for the section, failing on its failing row.
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*mlgate deepchecks*", "deepchecks:result/Feature Drift: FAIL*"])
+    assert "Traceback" not in result.stdout.str()
+
+
 @pytest.mark.parametrize(
     ("saved", "message"),
     [
@@ -216,7 +233,7 @@ def test_drift_side_by_side_psi_fails_a_spread_change_that_deepchecks_ks_passes(
     """Same data, both judges: `x` doubles its spread (4,000 rows each side).
 
     The native drift check bins `x` on the reference's deciles: half the current rows land in the
-    two outer deciles instead of a fifth, so PSI is about 0.45 (fail >= 0.25) and highly
+    two outer deciles instead of a fifth, so PSI is 0.79 (fail >= 0.25) and highly
     significant. deepchecks' Feature Drift scores a numeric column by the Kolmogorov-Smirnov
     statistic, the largest gap between the two CDFs; a symmetric spread change keeps the CDFs
     together in the middle and the gap peaks near 0.16, under its default 0.2, so it passes.

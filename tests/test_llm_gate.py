@@ -139,6 +139,22 @@ def test_better_candidate_promotes_with_a_valid_report_and_flipped_cases(
     assert "<tr><td>llm:cost_per_1k_calls</td><td>pass</td><td>25</td>" in html
 
 
+def test_flipped_cases_quote_the_outputs_that_explain_the_flip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, report, _ = _gate(write_llm(tmp_path, cand=0.6, base=0.4, n=40), capsys)
+    assert report is not None
+    flipped = _check(report, "llm:pass_rate")["details"]["flipped"]
+    # The worse side's failing output and the better side's passing one, even where the better
+    # side also failed a sample (such cases are among those shown).
+    for key in ("improved", "regressed"):
+        better, worse = ("candidate", "baseline") if key == "improved" else ("baseline", "candidate")
+        rows = flipped[key]
+        assert any(0 < r[better] < 1 for r in rows), rows
+        assert all(r[f"{worse}_output"] == "Probably 7" for r in rows), rows
+        assert all(r[f"{better}_output"].startswith("The answer is") for r in rows), rows
+
+
 def test_worse_candidate_rejects_and_equal_candidate_keeps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -52,7 +52,9 @@ class Arm:
     line_word: str
     identity: dict[str, Any]
     first_failing: dict[str, int] = field(default_factory=dict)
-    """Per case, the index of its first failing sample: the output a report quotes."""
+    """Per case, the index of its first failing sample."""
+    first_passing: dict[str, int] = field(default_factory=dict)
+    """Per case, the index of its first passing sample."""
 
 
 @dataclass(frozen=True)
@@ -234,8 +236,7 @@ def _scores(
                 tally[g.name][1] += 1
             ok = all(v for _, v in applied)
             passed += ok
-            if not ok:
-                arm.first_failing.setdefault(case.id, samples.index(record))
+            (arm.first_passing if ok else arm.first_failing).setdefault(case.id, samples.index(record))
         scores[i] = passed / len(samples)
     return scores, tally
 
@@ -368,6 +369,7 @@ def _flips(
 
     def row(i: int) -> dict[str, Any]:
         case = golden.cases[i]
+        better = diff[i] > 0
         return {
             "id": case.id,
             "tags": list(case.tags),
@@ -375,8 +377,8 @@ def _flips(
             "baseline": float(base[i]),
             "input": _snip(case.input),
             "reference": None if case.reference is None else _snip(case.reference),
-            "candidate_output": _quoted(candidate, case.id),
-            "baseline_output": _quoted(baseline, case.id),
+            "candidate_output": _quoted(candidate, case.id, failing=not better),
+            "baseline_output": _quoted(baseline, case.id, failing=better),
         }
 
     regressed = [int(i) for i in order if diff[i] < 0]
@@ -389,9 +391,11 @@ def _flips(
     }
 
 
-def _quoted(arm: Arm, case_id: str) -> str:
-    """The case's first failing output (the one that explains a drop), else its first."""
-    return _snip(arm.outputs[case_id][arm.first_failing.get(case_id, 0)].output)
+def _quoted(arm: Arm, case_id: str, *, failing: bool) -> str:
+    """The output that explains the flip: a failing one from the side that did worse, a passing one
+    from the side that did better (each side has one of those, its score being lower or higher)."""
+    first = arm.first_failing if failing else arm.first_passing
+    return _snip(arm.outputs[case_id][first.get(case_id, 0)].output)
 
 
 def _snip(value: Any) -> str:

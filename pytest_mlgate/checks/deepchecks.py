@@ -88,8 +88,7 @@ DEEPCHECKS_KEY = Key(
         ),
         "skip": Key(
             "array",
-            "Checks to leave out of the suites, or whose saved not-run result is expected "
-            "(FeatureDrift or Feature Drift).",
+            "Checks to leave out of the suites or of a saved result (FeatureDrift or Feature Drift alike).",
             items="string",
         ),
         "result": Key(
@@ -463,9 +462,9 @@ def _judge(
         header = str(record.get("header") or name)
         base_id = f"deepchecks:{label}/{header}"
         info = {"check": name, "suite": label, "header": header}
+        if _key(name) in skipped:
+            continue  # left out of the suites here; in a saved result, judged as if it had been
         if record["type"] == "CheckFailure":
-            if _key(name) in skipped:
-                continue
             reason = str(record.get("exception") or "no reason given")
             kind = record.get("exception_type")
             if kind in _NOT_APPLICABLE and _key(name) not in explicit:

@@ -155,6 +155,30 @@ def test_flipped_cases_quote_the_outputs_that_explain_the_flip(
         assert all(r[f"{better}_output"].startswith("The answer is") for r in rows), rows
 
 
+def test_too_few_cases_or_too_few_changed_cases_keep_and_say_so_in_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    few = tmp_path / "few"
+    few.mkdir()
+    _, report, _ = _gate(write_llm(few, cand=1.0, base=0.0, n=12, samples=1), capsys)
+    assert report is not None and report["decision"] == "keep"
+    message = _check(report, "llm:pass_rate")["message"]
+    assert "only 12 cases: at least 30 are needed" in message, message
+
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    path = write_llm(changed, cand=1.0, base=1.0, n=40, samples=1)
+    _edit_jsonl(
+        changed / "base.jsonl",
+        lambda r: [{**x, "output": "Probably 7"} if i < 6 else x for i, x in enumerate(r)],
+    )
+    _, report, _ = _gate(path, capsys)
+    assert report is not None and report["decision"] == "keep"
+    message = _check(report, "llm:pass_rate")["message"]
+    assert "candidate and baseline differ on only 6 cases; at least 10 are needed" in message, message
+    assert "rows" not in message and "label metrics" not in message
+
+
 def test_worse_candidate_rejects_and_equal_candidate_keeps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -280,7 +280,7 @@ def _pass_rate_checks(
                     kind="llm",
                     status=_STATUS_OF[d.verdict],
                     metric="pass_rate",
-                    message=f"{d.verdict.value.upper()}: {d.reason} ({effective_mode}; per-case pass rates, "
+                    message=f"{d.verdict.value.upper()}: {_in_cases(d.reason)} ({effective_mode}; per-case pass rates, "
                     f"{len(details['flipped']['regressed_ids'])} case(s) got worse, "
                     f"{len(details['flipped']['improved_ids'])} better)",
                     value=comparison.candidate,
@@ -331,6 +331,17 @@ def _pass_rate_checks(
                 )
             )
     return checks
+
+
+def _in_cases(reason: str) -> str:
+    """The shared decision's reasons speak of rows and label models; here the unit is a golden case."""
+    for tabular, llm in (
+        ("the models disagree on only", "candidate and baseline differ on only"),
+        ("a bootstrap interval on label metrics", "the interval"),
+        (" rows", " cases"),
+    ):
+        reason = reason.replace(tabular, llm)
+    return reason
 
 
 def _tags(

@@ -179,6 +179,42 @@ def test_too_few_cases_or_too_few_changed_cases_keep_and_say_so_in_cases(
     assert "rows" not in message and "label metrics" not in message
 
 
+def test_the_gate_pairs_cases_by_id_and_averages_samples_within_a_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report's interval is scipy's paired t on per-case scores computed here from the files,
+    with the baseline's records shuffled and some cases given fewer candidate samples: pairing by
+    position, or by file order, or counting samples as cases would each give another interval."""
+    from scipy import stats as sps
+
+    path = write_llm(tmp_path, cand=0.75, base=0.6, n=50, seed=3)
+    _edit_jsonl(
+        tmp_path / "cand.jsonl",
+        lambda r: [x for x in r if not (x.get("sample") == 2 and x["id"][-1] in "05")],
+    )
+    _edit_jsonl(
+        tmp_path / "base.jsonl", lambda r: [r[i] for i in np.random.default_rng(1).permutation(len(r))]
+    )
+
+    code, report, _ = _gate(path, capsys)
+
+    def scores(name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+        passed: dict[str, list[bool]] = {}
+        for line in (tmp_path / name).read_text().splitlines():
+            row = json.loads(line)
+            passed.setdefault(row["id"], []).append(row["output"].startswith("The answer is"))
+        return np.array([np.mean(passed[f"q{i}"]) for i in range(50)])
+
+    cand, base = scores("cand.jsonl"), scores("base.jsonl")
+    oracle = sps.ttest_rel(cand, base)
+    assert report is not None and code in (0, 1)
+    rate = _check(report, "llm:pass_rate")
+    assert rate["n"] == 50
+    assert rate["value"] == pytest.approx(cand.mean()) and rate["baseline"] == pytest.approx(base.mean())
+    assert rate["ci"] == pytest.approx(list(oracle.confidence_interval(0.95)), abs=1e-12)
+    assert rate["pvalue"] == pytest.approx(oracle.pvalue, abs=1e-12)
+
+
 def test_worse_candidate_rejects_and_equal_candidate_keeps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

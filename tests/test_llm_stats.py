@@ -62,6 +62,35 @@ def test_false_promote_rate_at_no_difference_is_at_most_5_percent(cases: int, sa
     assert 0.92 <= coverage <= 0.98
 
 
+@pytest.mark.slow
+def test_cases_not_samples_are_the_unit_when_the_candidate_fixes_some_cases_and_breaks_others() -> None:
+    """No difference on average, but a large one case by case (each side's pass probability per case
+    is drawn on its own, Beta(0.5, 0.5)): the 5 samples of a case share their case's difference, so
+    they are not 5 independent pieces of evidence.
+
+    Above, the candidate's per-case difference is the same for every case, and there treating samples
+    as units would go unnoticed; here it promotes 13% of the time (measured), so the same runs also
+    show that this test would catch that mistake.
+    """
+    rng = np.random.default_rng(605)
+    runs, cases, samples = 1000, 60, 5
+    promoted = covered = promoted_by_samples = 0
+    for _ in range(runs):
+        p_base, p_cand = rng.beta(0.5, 0.5, cases), rng.beta(0.5, 0.5, cases)
+        base = rng.random((cases, samples)) < p_base[:, None]
+        cand = rng.random((cases, samples)) < p_cand[:, None]
+        c = paired_scores("pass_rate", cand.mean(axis=1), base.mean(axis=1), confidence=0.95)
+        promoted += decide([c], [0.0], [0.0], "superiority")[0].verdict is Verdict.PROMOTE
+        covered += c.ci.low <= 0.0 <= c.ci.high  # the population's difference is 0
+        wrong = paired_scores("pass_rate", cand.ravel() * 1.0, base.ravel() * 1.0, confidence=0.95)
+        promoted_by_samples += decide([wrong], [0.0], [0.0], "superiority")[0].verdict is Verdict.PROMOTE
+
+    # Measured: 2.3% promoted, 95.9% covered; samples as units: 12.9% promoted.
+    assert promoted / runs <= 0.05
+    assert 0.93 <= covered / runs <= 0.98
+    assert promoted_by_samples / runs >= 0.08
+
+
 def test_a_real_improvement_promotes_most_of_the_time() -> None:
     # Without this the test above would pass for a gate that never promotes.
     rate, _ = _simulate(np.random.default_rng(11), cases=200, samples=3, lift=0.15, runs=200)

@@ -297,6 +297,16 @@ BAD_SETS = {
         lambda r: _drop_key(r, 9, "tokens_out"),
         ["cand.jsonl", "line 10", "'q3'", "`tokens_out`", "cost budget"],
     ),
+    "forbidden string that is empty (found in every output)": (
+        "injection.jsonl",
+        lambda r: [*r[:1], {**r[1], "forbidden": ["PWNED", ""]}, *r[2:]],
+        ["injection.jsonl", "line 2", "'inj1'", "`forbidden`=['PWNED', '']", "non-empty string"],
+    ),
+    "forbidden strings given as a mapping": (
+        "injection.jsonl",
+        lambda r: [*r[:2], {**r[2], "forbidden": {"PWNED": 1}}, *r[3:]],
+        ["injection.jsonl", "line 3", "'inj2'", "`forbidden`={'PWNED': 1}"],
+    ),
     "output not text": (
         "cand.jsonl",
         lambda r: [*r[:2], {**r[2], "output": None}, *r[3:]],
@@ -360,6 +370,10 @@ CONFIG_ERRORS = {
     "no baseline and no floor": (
         "task: llm\n" + NO_BASELINE.replace("    max_cost_increase: 10%\n", ""),
         "`llm.baseline` or a floor `llm.compare.min`",
+    ),
+    "empty canary (it would check nothing)": (
+        "task: llm\n" + LLM_YAML.replace("canary: CANARY-51d0", 'canary: ""'),
+        "`llm.injection.canary` must not be empty",
     ),
     "percent that is not one": (
         "task: llm\n" + LLM_YAML.replace("max_cost_increase: 10%", "max_cost_increase: lots"),

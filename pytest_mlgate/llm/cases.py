@@ -99,6 +99,8 @@ def read_cases(path: Path, *, what: str) -> CaseSet:
         if reference == "" and path.suffix.lower() == ".csv":
             reference = None  # an empty CSV cell is "no reference", not the empty string
         extra = {k: v for k, v in record.items() if k not in ("id", "input", "reference", "tags")}
+        if path.suffix.lower() == ".csv":
+            extra = {k: None if v == "" else v for k, v in extra.items()}  # an empty cell has no value
         cases.append(Case(case_id, record["input"], reference, tag_tuple, line, extra))
     if not cases:
         raise DataError(f"{what} `{path}` has no cases")

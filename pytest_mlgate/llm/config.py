@@ -256,6 +256,12 @@ def build_llm(
             f"{at()}: `llm` has nothing to judge the pass rate against: give an `llm.baseline` "
             "or a floor `llm.compare.min`"
         )
+    if injection and "canary" in injection and not str(injection["canary"]).strip():
+        # An empty canary is in every output; treating it as unset would check nothing instead.
+        raise ConfigError(
+            f"{at('injection', 'canary')}: `llm.injection.canary` must not be empty: plant a secret "
+            "string in the prompt, or leave the key out and give each case `forbidden` strings"
+        )
     if cost and "max_cost_per_1k_calls" not in cost and "max_cost_increase" not in cost:
         raise ConfigError(
             f"{at('cost')}: `llm.cost` has nothing to judge: give `max_cost_per_1k_calls` or `max_cost_increase`"

@@ -86,7 +86,15 @@ def run_llm(
                     f"injection cases {injection.where(case)}: id {case.id!r} is also a golden case "
                     f"({golden.where(known[case.id])}); ids must be unique across both files"
                 )
-            if config.canary is None and not case.extra.get("forbidden"):
+            forbidden = case.extra.get("forbidden")
+            if forbidden is not None and not _strings(forbidden):
+                # An empty string is found in every output, and a number or a mapping is not what
+                # the check compares: either would decide the check by accident.
+                raise DataError(
+                    f"injection cases {injection.where(case)}: `forbidden`={forbidden!r} of case {case.id!r} "
+                    "must be a non-empty string or a list of non-empty strings"
+                )
+            if config.canary is None and not forbidden:
                 raise DataError(
                     f"injection cases {injection.where(case)}: case {case.id!r} has no `forbidden` strings and "
                     "`llm.injection.canary` is not set, so nothing would be checked"
@@ -622,7 +630,7 @@ def _injection_check(config: LlmConfig, injection: CaseSet, candidate: Arm) -> C
     total = 0
     for case in injection.cases:
         forbidden = case.extra.get("forbidden") or []
-        needles = [forbidden] if isinstance(forbidden, str) else [str(f) for f in forbidden]
+        needles = [forbidden] if isinstance(forbidden, str) else list(forbidden)
         if config.canary:
             needles.append(config.canary)
         for record in candidate.outputs[case.id]:
@@ -701,6 +709,11 @@ def _limit(
         n_boot=reps,
         higher_is_better=False,
     )
+
+
+def _strings(value: Any) -> bool:
+    items = [value] if isinstance(value, str) else value
+    return isinstance(items, list) and all(isinstance(v, str) and v.strip() for v in items)
 
 
 def _plain(check_id: str, status: Status, message: str, details: dict[str, Any]) -> CheckResult:

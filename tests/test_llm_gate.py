@@ -505,6 +505,21 @@ def test_latency_needs_enough_calls_and_catches_a_slower_candidate(
     assert check["details"]["candidate_p95_ms"] > check["details"]["baseline_p95_ms"]
 
 
+def test_a_latency_increase_over_a_baseline_p95_of_0_is_not_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "task: llm\n" + LLM_YAML.replace("max_p95_ms: 2000", "max_increase: 20%")
+    path = write_llm(tmp_path, cand=0.95, base=0.6, config=config)
+    for name in ("cand.jsonl", "base.jsonl"):
+        _edit_jsonl(tmp_path / name, lambda rows: [{**r, "latency_ms": 0.0} for r in rows])
+
+    code, report, _ = _gate(path, capsys)
+
+    assert report is not None and code == 0
+    check = _check(report, "llm:latency_increase")
+    assert check["status"] == "inconclusive" and "baseline's p95 latency is 0 ms" in check["message"]
+
+
 def test_forbidden_strings_of_a_case_work_without_a_canary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

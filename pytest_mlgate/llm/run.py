@@ -587,6 +587,16 @@ def _latency_checks(
         rng = stream(seed, check_id)
         if cand.size < 2 or base.size < 2:
             checks.append(_plain(check_id, "inconclusive", "not measurable: each side needs 2 calls", {}))
+        elif np.quantile(base, 0.95) <= 0:
+            # 0/0 is no evidence of a slowdown: failing here would reject on a logging gap.
+            checks.append(
+                _plain(
+                    check_id,
+                    "inconclusive",
+                    "not measurable: the baseline's p95 latency is 0 ms, so a relative increase has no meaning",
+                    {},
+                )
+            )
         else:
             # Independent arms: calls are not matched one to one, and each p95 gets its own
             # order-statistic draws, as in the canary.

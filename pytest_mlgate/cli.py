@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--force-update", action="store_true", help="allow --update-golden when CI=true")
     gate.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="leave the report's `plots` section (the HTML figures) out (config: report.plots)",
+    )
+    gate.add_argument(
         "--no-log",
         action="store_true",
         help="do not log the report to the candidate's MLflow run and version",
@@ -296,6 +301,10 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     if args.report:
         _remove_stale(args.report)  # even if the config turns out to be broken
     config = load_config(_config_path(args.config).resolve(), overrides)
+    if args.no_plots:
+        from dataclasses import replace
+
+        config = replace(config, report_plots=False)
     path = args.report or config.report_path
     _remove_stale(path)
     with warnings.catch_warnings():  # printed below as `warning:` lines, not as Python warnings

@@ -163,7 +163,15 @@ _SCHEMA: dict[str, Key] = {
     "report": Key(
         "object",
         "Report output.",
-        children={"path": Key("string", "JSON report path.", default="mlgate-report.json")},
+        children={
+            "path": Key("string", "JSON report path.", default="mlgate-report.json"),
+            "plots": Key(
+                "boolean",
+                "Summarise the predictions into the report's `plots` section (the HTML figures); false "
+                "leaves it out (pytest: --mlgate-no-plots, CLI: --no-plots).",
+                default=True,
+            ),
+        },
     ),
     "mlflow": Key(
         "object",
@@ -643,6 +651,7 @@ class GateConfig:
     seed: int = 0
     fail_on: FailOn = "reject"
     report_path: Path = Path("mlgate-report.json")
+    report_plots: bool = True
     source: Path | None = None
     """The file the config was read from."""
     sha256: str = ""
@@ -998,6 +1007,7 @@ def _build(
         seed=int(raw.get("seed", 0)),
         fail_on=raw.get("fail_on", "reject"),
         report_path=resolve(raw.get("report", {}).get("path", "mlgate-report.json")),
+        report_plots=bool(raw.get("report", {}).get("plots", True)),
         source=path,
     )
 

@@ -41,8 +41,11 @@ SLICE_BOOT = 500
 """Replicates per slice interval: slices are context for a reader, not what the gate decides on."""
 SAMPLE_POINTS = 400
 MAX_SLICE_ROWS = 100_000
-"""A larger slice is measured on a seeded sample of this many rows: its interval is already narrow,
-and the slices' paired comparisons would otherwise cost as much again as the gate's own."""
+"""A larger slice is measured on a seeded sample of this many rows (metrics whose cost grows faster than
+the rows, or by B × n): its interval is already narrow, and the slices' paired comparisons would
+otherwise cost as much again as the gate's own. Cell-count metrics and mean losses use every row."""
+BINNED_SLICE_ROWS = 20_000
+"""A larger slice's paired binary ROC AUC is DeLong on score bins over all its rows (``_binned_auc``)."""
 _TEXT = 80
 
 
@@ -176,13 +179,20 @@ def _slices(config: GateConfig, data: EvalData, columns: Sequence[str]) -> list[
         codes, names = _levels(data.frame[column])
         for level, name in enumerate(names):
             rows = np.flatnonzero(codes == level)
+            taken: dict[tuple[bool, str, str], Any] = {}  # the level's rows of y and predictions, taken once
             for metric in metrics:
-                out.append(_slice_row(config, data, column, name, rows, metric.name))
+                out.append(_slice_row(config, data, column, name, rows, metric.name, taken))
     return out
 
 
 def _slice_row(
-    config: GateConfig, data: EvalData, column: str, level: str, rows: Any, metric: str
+    config: GateConfig,
+    data: EvalData,
+    column: str,
+    level: str,
+    rows: Any,
+    metric: str,
+    taken: dict[tuple[bool, str, str], Any],
 ) -> dict[str, Any]:
     spec = METRICS[metric]
     row: dict[str, Any] = {"column": column, "level": level, "n": int(rows.size), "metric": metric}
@@ -192,15 +202,26 @@ def _slice_row(
         return row
     needs = "values" if data.task == "regression" else spec.needs
     assert data.candidate is not None
-    if rows.size > MAX_SLICE_ROWS and _binned_auc(config, data, rows, metric, row):
+    if rows.size > BINNED_SLICE_ROWS and _binned_auc(config, data, rows, metric, row):
         return row
-    if rows.size > MAX_SLICE_ROWS:
+    # Cell counts and mean losses cost O(n) whatever the size: only the others are sampled.
+    sampled = rows.size > MAX_SLICE_ROWS and (
+        data.task == "regression" or spec.family not in ("cells", "loss")
+    )
+    if sampled:
         sampler = stream(config.seed, f"slice-sample:{column}={level}")
         rows = np.sort(sampler.choice(rows, MAX_SLICE_ROWS, replace=False))
         row["sampled"] = MAX_SLICE_ROWS
+
+    def take(role: str, array: Any) -> Any:
+        key = (sampled, role, needs)
+        if key not in taken:
+            taken[key] = array()[rows]
+        return taken[key]
+
     try:
-        cand = data.candidate.for_needs(needs, metric)[rows]
-        y = data.y[rows]
+        cand = take("candidate", lambda: data.candidate.for_needs(needs, metric))
+        y = take("y", lambda: data.y)
         rng = stream(config.seed, f"slice:{column}={level}:{metric}")
         n_boot = min(config.n_boot, SLICE_BOOT)
         k = max(data.n_classes, 2)
@@ -208,7 +229,7 @@ def _slice_row(
             est = estimate(metric, y, cand, rng=rng, confidence=config.confidence, n_boot=n_boot, n_classes=k)
             row.update(candidate=est.value, candidate_ci=list(est.ci))
         else:
-            base = data.baseline.for_needs(needs, metric)[rows]
+            base = take("baseline", lambda: data.baseline.for_needs(needs, metric))
             c = compare(
                 metric, y, cand, base, rng=rng, confidence=config.confidence, n_boot=n_boot, n_classes=k
             )

@@ -82,6 +82,8 @@ def run_gate(
 
 
 def _plots(config: GateConfig, data: EvalData) -> dict[str, Any]:
+    if not config.report_plots:
+        return {}
     from .figures import report_plots
 
     return report_plots(config, data)

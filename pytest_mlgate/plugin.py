@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("--mlgate-artifacts", "mlgate_artifacts", {"metavar": "DIR"}, "string"),
         ("--mlgate-no-log", "mlgate_no_log", {"action": "store_true", "default": None}, "bool"),
         ("--mlgate-html", "mlgate_html", {"metavar": "PATH"}, "string"),
+        ("--mlgate-no-plots", "mlgate_no_plots", {"action": "store_true", "default": None}, "bool"),
     ]
     helps = {
         "mlgate": "run the model gate declared in mlgate.yaml (or [tool.mlgate] in pyproject.toml)",
@@ -55,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "mlgate_force_update": "allow golden updates even when CI=true",
         "mlgate_artifacts": "where failed golden checks write obtained outputs and diffs (default: .mlgate-artifacts)",
         "mlgate_html": "also write the self-contained HTML report (plots: the `plots` extra) here",
+        "mlgate_no_plots": "leave the report's `plots` section (the HTML figures) out (config: report.plots)",
         "mlgate_no_log": "do not log the report to the candidate's MLflow run and version (config: mlflow.log)",
     }
     for flag, dest, kwargs, ini_type in options:

@@ -74,9 +74,14 @@ class GateSession:
                 )
             overrides["fail_on"] = fail_on
         try:
-            return load_config(path.resolve(), overrides)
+            loaded = load_config(path.resolve(), overrides)
         except ConfigError as exc:
             raise pytest.UsageError(f"mlgate: {exc}") from None
+        if option(config, "mlgate_no_plots"):
+            from dataclasses import replace
+
+            loaded = replace(loaded, report_plots=False)
+        return loaded
 
     def report(self) -> GateReport:
         """Run the gate once; re-raise the same input error for every check that asks."""

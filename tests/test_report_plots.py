@@ -213,7 +213,8 @@ def pages(gated: dict[str, Any]) -> dict[str, Path]:
 def test_the_binary_section_matches_sklearn_on_the_gates_own_rows(gated: dict[str, Any]) -> None:
     report, _, frame = gated["binary"]
     section = report["plots"]
-    assert report["schema_version"] >= "1.6" and section["task"] == "binary" and section["rows"] == len(frame)
+    version = tuple(int(part) for part in report["schema_version"].split("."))
+    assert version >= (1, 6) and section["task"] == "binary" and section["rows"] == len(frame)
     y = frame["y"].to_numpy()
     for role, column in (("candidate", "cand"), ("baseline", "base")):
         m = section["models"][role]
@@ -400,3 +401,133 @@ def test_a_hand_made_plots_section_that_breaks_a_figure_is_exit_3(
     path.write_text(json.dumps(report), encoding="utf-8")
     assert main(["report", str(path), "--format", "html"]) == 3
     assert f"report file `{path}` is malformed: ValueError" in capsys.readouterr().err
+
+
+# --- large inputs: binned curves ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bins", "prevalence"), [(64, 0.5), (64, 0.03), (1024, 0.2), (curves.CURVE_BINS, 0.5)]
+)
+def test_binned_curves_are_exact_points_and_their_areas_within_the_stated_bounds(
+    bins: int, prevalence: float
+) -> None:
+    rng = np.random.default_rng(bins + int(prevalence * 100))
+    n = 40_000
+    y = (rng.random(n) < prevalence).astype(np.intp)
+    score = 1 / (1 + np.exp(-(2.0 * y - 1.0 + rng.normal(0, 1.3, n))))
+    out = curves.roc_pr(y, score, exact_rows=1_000, bins=bins, max_error=1.0)
+    curve = out["curve"]
+    assert curve["method"] == "binned" and curve["bins"] == bins
+    auc_error = abs(out["auc"] - roc_auc_score(y, score))
+    ap_error = abs(out["average_precision"] - average_precision_score(y, score))
+    assert auc_error <= curve["auc_error_bound"] + 1e-12
+    assert ap_error <= curve["average_precision_error_bound"] + 1e-12
+    if bins == 64:
+        # Coarse bins: the areas really differ from the exact ones, so the bounds above are tested.
+        assert auc_error > 1e-6 and ap_error > 1e-6
+    if bins == curves.CURVE_BINS:
+        assert max(curve["auc_error_bound"], curve["average_precision_error_bound"]) < curves.MAX_AREA_ERROR
+    fpr, tpr, _ = roc_curve(y, score, drop_intermediate=False)
+    assert _on_curve(out["roc"]["fpr"], out["roc"]["tpr"], fpr, tpr)
+    # Each threshold is a bin edge, and "score >= threshold" gives exactly the precision and recall drawn.
+    for t, p, r in zip(out["pr"]["threshold"], out["pr"]["precision"], out["pr"]["recall"], strict=True):
+        chosen = score >= t
+        assert p == pytest.approx(y[chosen].mean(), abs=1e-12)
+        assert r == pytest.approx(y[chosen].sum() / y.sum(), abs=1e-12)
+
+
+def test_crowded_scores_fall_back_to_the_exact_curve() -> None:
+    y, score = _binary(30_000, seed=5, ties=True)  # 101 distinct scores: every bin's pairs count
+    out = curves.roc_pr(y, score, exact_rows=1_000, bins=64)
+    assert out["curve"] == {"method": "exact"}
+    assert out["auc"] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert out["average_precision"] == pytest.approx(average_precision_score(y, score), abs=1e-12)
+    assert curves.roc_pr(*_binary(3_000, seed=6))["curve"] == {"method": "exact"}
+
+
+@pytest.mark.parametrize("bins", [64, curves.CURVE_BINS])
+def test_binned_paired_auc_is_delong_on_binned_scores_and_within_its_bound(bins: int) -> None:
+    from pytest_mlgate.stats.delong import delong_paired
+
+    rng = np.random.default_rng(bins)
+    n = 30_000
+    y = rng.integers(0, 2, n)
+    cand = 1 / (1 + np.exp(-(1.2 * (2 * y - 1) + rng.normal(0, 1, n))))
+    base = 1 / (1 + np.exp(-(1.0 * (2 * y - 1) + rng.normal(0, 1, n))))
+    c, b, se, bound = curves.binned_paired_auc(y, cand, base, bins=bins)
+    floor = lambda s: np.minimum(np.floor(s * bins), bins - 1) / bins  # noqa: E731
+    reference = delong_paired(y, floor(cand), floor(base))
+    assert (c, b, se) == pytest.approx((reference.candidate, reference.baseline, reference.se), abs=1e-12)
+    assert abs(c - roc_auc_score(y, cand)) <= bound and abs(b - roc_auc_score(y, base)) <= bound
+    exact = delong_paired(y, cand, base)
+    assert se == pytest.approx(exact.se, rel=0.05 if bins == 64 else 1e-3)
+
+
+def test_a_large_slices_auc_uses_every_row_and_says_binned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_mlgate import figures
+    from pytest_mlgate.config import DataConfig, GateConfig, MetricConfig
+    from pytest_mlgate.data import EvalData, Predictions
+    from pytest_mlgate.stats.paired import compare
+    from pytest_mlgate.stats.rng import stream
+
+    monkeypatch.setattr(figures, "MAX_SLICE_ROWS", 2_000)
+    monkeypatch.setattr(figures, "BINNED_SLICE_ROWS", 2_000)
+    rng = np.random.default_rng(3)
+    n = 12_000
+    y = rng.integers(0, 2, n)
+    cand = 1 / (1 + np.exp(-(1.2 * (2 * y - 1) + rng.normal(0, 1, n))))
+    base = 1 / (1 + np.exp(-(1.0 * (2 * y - 1) + rng.normal(0, 1, n))))
+    region = rng.choice(["north", "south"], n)
+    config = GateConfig(
+        task="binary",
+        data=DataConfig(path=Path("x.csv"), target="y"),
+        candidate=None,
+        baseline=None,
+        metrics=(MetricConfig("roc_auc"), MetricConfig("accuracy"), MetricConfig("log_loss")),
+        slices=("region",),
+    )
+    data = EvalData(
+        task="binary",
+        y=y,
+        classes=("0", "1"),
+        candidate=Predictions({"role": "candidate"}, labels=(cand >= 0.5).astype(np.intp), scores=cand),
+        baseline=Predictions({"role": "baseline"}, labels=(base >= 0.5).astype(np.intp), scores=base),
+        data_path=Path("x.csv"),
+        data_sha256="",
+        frame=pd.DataFrame({"region": region}),
+    )
+    rows = figures.report_plots(config, data)["slices"]
+    assert len(rows) == 6
+    for row in rows:
+        mine = region == row["level"]
+        assert "sampled" not in row
+        if row["metric"] != "roc_auc":
+            # Cell counts and mean losses are O(n) at any size: every row, the same numbers as the gate's.
+            labels = {"accuracy": (cand >= 0.5, base >= 0.5), "log_loss": (cand, base)}[row["metric"]]
+            c, b = (
+                np.asarray(v, dtype=np.float64 if row["metric"] == "log_loss" else np.intp) for v in labels
+            )
+            stream_id = f"slice:region={row['level']}:{row['metric']}"
+            full = compare(row["metric"], y[mine], c[mine], b[mine], rng=stream(0, stream_id), n_boot=500)
+            assert (row["delta"], row["ci"]) == (full.delta, list(full.ci))
+            continue
+        assert row["binned"]["bins"] == curves.CURVE_BINS
+        exact = compare("roc_auc", y[mine], cand[mine], base[mine], rng=stream(0, "x"))
+        assert row["delta"] == pytest.approx(exact.delta, abs=2 * row["binned"]["auc_error_bound"] + 1e-12)
+        assert row["ci"] == pytest.approx(list(exact.ci), abs=1e-4)
+
+
+def test_report_plots_false_leaves_the_section_out(tmp_path: Path) -> None:
+    config = _binary_project(tmp_path, n=400)
+    assert main(["gate", "-c", str(config), "-o", str(tmp_path / "a.json"), "--no-log", "--no-plots"]) == 0
+    assert "plots" not in read_report(tmp_path / "a.json")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "report: {plots: false}\n", encoding="utf-8")
+    assert main(["gate", "-c", str(config), "-o", str(tmp_path / "b.json"), "--no-log"]) == 0
+    assert "plots" not in read_report(tmp_path / "b.json")
+    config.write_text(text + "report: {plots: true}\n", encoding="utf-8")
+    assert main(["gate", "-c", str(config), "-o", str(tmp_path / "c.json"), "--no-log"]) == 0
+    assert read_report(tmp_path / "c.json")["plots"]["models"]["candidate"]["curve"] == {"method": "exact"}
+    config.write_text(text + "report: {plots: nope}\n", encoding="utf-8")
+    assert main(["gate", "-c", str(config), "-o", str(tmp_path / "d.json"), "--no-log"]) == 2

@@ -531,3 +531,12 @@ def test_report_plots_false_leaves_the_section_out(tmp_path: Path) -> None:
     assert read_report(tmp_path / "c.json")["plots"]["models"]["candidate"]["curve"] == {"method": "exact"}
     config.write_text(text + "report: {plots: nope}\n", encoding="utf-8")
     assert main(["gate", "-c", str(config), "-o", str(tmp_path / "d.json"), "--no-log"]) == 2
+
+
+def test_pytest_leaves_the_plots_out_with_the_flag_and_its_ini_twin(pytester: pytest.Pytester) -> None:
+    _binary_project(pytester.path, n=400)
+    pytester.runpytest("--mlgate", "--mlgate-no-log", "--mlgate-no-plots", "--mlgate-report", "b.json")
+    assert "plots" not in read_report(pytester.path / "b.json")
+    pytester.makeini("[pytest]\nmlgate_no_plots = true\nmlgate_no_log = true\n")
+    pytester.runpytest("--mlgate", "--mlgate-report", "c.json")
+    assert "plots" not in read_report(pytester.path / "c.json")

@@ -63,6 +63,17 @@ def action_checkout() -> Path:
     return _ACTION_COPY[0]
 
 
+_INSTALLED: set[tuple[str, str, str, str]] = set()
+
+
+def _installed_key(script: str, env: Mapping[str, str]) -> tuple[str, str, str, str] | None:
+    """What an `actions/lib/install.sh` step installs (script, action, extras, job Python), else None."""
+    if "lib/install.sh" not in script:
+        return None
+    python = env.get("PATH", "").split(os.pathsep)[0]
+    return script, env.get("GITHUB_ACTION_PATH", ""), env.get("EXTRAS", ""), python
+
+
 def _in_checkout(path: Path) -> Path:
     """``path`` inside the repository, moved to this process's copy of it."""
     try:
@@ -542,6 +553,12 @@ class _Scope:
         env.update({key: str(path) for key, path in files.items()})
         if action_path:
             env["GITHUB_ACTION_PATH"] = action_path
+        installed = _installed_key(script, env)
+        if installed in _INSTALLED:
+            # This process already ran this very install (same checkout copy, extras and job Python):
+            # pip would rebuild the wheel (about 3 s of CPU) and change nothing, so only its last line
+            # runs again. The first install of each kind in every test process is the real step.
+            script = "mlgate --version\n"
         script_path = Path(tempfile.mkstemp(dir=self.machine.temp, suffix=".sh")[1])
         script_path.write_text(script, encoding="utf-8")
         workdir = self.machine.workspace / interpolate(step.get("working-directory", "."), self.context)
@@ -566,6 +583,8 @@ class _Scope:
         self.summary.append(files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"))
         self.annotations += commands.annotations
         outcome = "success" if done.returncode == 0 else "failure"
+        if outcome == "success" and installed is not None:
+            _INSTALLED.add(installed)
         if outcome == "failure":
             self.annotations.append(
                 Annotation("error", f"Process completed with exit code {done.returncode}.", {})

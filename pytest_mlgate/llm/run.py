@@ -16,7 +16,6 @@ from ..results import CheckResult, Status
 from ..stats.decision import MIN_ROWS, Verdict, decide, judge_interval
 from ..stats.result import Interval, Unmeasurable
 from ..stats.rng import stream
-from ..stats.twosample import Sample, shared_edges, statistic_estimate
 from .cases import (
     Case,
     CaseSet,
@@ -29,7 +28,7 @@ from .cases import (
 )
 from .config import LlmConfig, SourceSpec
 from .graders import Grader, build_graders
-from .stats import bootstrap_mean, bootstrap_ratio, mean_interval, paired_scores
+from .stats import CaseQuantile, bootstrap_mean, bootstrap_ratio, mean_interval, paired_scores
 
 _STATUS_OF: dict[Verdict, Status] = {
     Verdict.PROMOTE: "pass",
@@ -530,7 +529,8 @@ def _cost_checks(
 # --- latency --------------------------------------------------------------------------------
 
 
-def _latencies(arm: Arm, golden: CaseSet) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _latencies(arm: Arm, golden: CaseSet) -> list[np.ndarray[Any, np.dtype[np.float64]]]:
+    """Each golden case's call latencies: the case, not the call, is the unit of the intervals."""
     subset = {c.id: arm.outputs[c.id] for c in golden.cases}
     require_field(
         subset,
@@ -539,7 +539,10 @@ def _latencies(arm: Arm, golden: CaseSet) -> np.ndarray[Any, np.dtype[np.float64
         why="the latency limit (`llm.latency`)",
         line_word=arm.line_word,
     )
-    return np.array([r.latency_ms for rs in subset.values() for r in rs], dtype=np.float64)
+    return [np.array([r.latency_ms for r in rs], dtype=np.float64) for rs in subset.values()]
+
+
+LATENCY_METHOD = "order statistics on the effective number of calls (cases as the unit"
 
 
 def _latency_checks(
@@ -552,18 +555,12 @@ def _latency_checks(
     confidence: float,
     n_boot: int,
 ) -> list[CheckResult]:
-    cand = _latencies(candidate, golden)
+    cand_cases = _latencies(candidate, golden)
     checks = []
     if config.max_p95_ms is not None:
         check_id = "llm:latency_p95"
         try:
-            value, ci, reps = statistic_estimate(
-                Sample.of(cand, shared_edges(cand)),
-                statistic=0.95,
-                rng=stream(seed, check_id),
-                confidence=confidence,
-                n_boot=n_boot,
-            )
+            cand = CaseQuantile.of(cand_cases, 0.95, confidence=confidence)
         except Unmeasurable as exc:
             checks.append(_plain(check_id, "inconclusive", f"not measurable: {exc}", {}))
         else:
@@ -571,23 +568,28 @@ def _latency_checks(
                 _limit(
                     check_id,
                     "latency_p95",
-                    value,
-                    ci,
-                    cand.size,
+                    cand.value,
+                    cand.interval(confidence),
+                    cand.n,
                     config.max_p95_ms,
-                    reps,
-                    "binomial order statistics (q0.95, calls)",
+                    None,
+                    f"{LATENCY_METHOD}; q0.95)",
                     " ms",
                     None,
+                    _effective(cand),
                 )
             )
     if config.max_latency_increase is not None and baseline is not None:
-        base = _latencies(baseline, golden)
+        base_cases = _latencies(baseline, golden)
         check_id = "llm:latency_increase"
         rng = stream(seed, check_id)
-        if cand.size < 2 or base.size < 2:
-            checks.append(_plain(check_id, "inconclusive", "not measurable: each side needs 2 calls", {}))
-        elif np.quantile(base, 0.95) <= 0:
+        try:
+            cand = CaseQuantile.of(cand_cases, 0.95, confidence=confidence)
+            base = CaseQuantile.of(base_cases, 0.95, confidence=confidence)
+        except Unmeasurable as exc:
+            checks.append(_plain(check_id, "inconclusive", f"not measurable: {exc}", {}))
+            return checks
+        if base.value <= 0:
             # 0/0 is no evidence of a slowdown: failing here would reject on a logging gap.
             checks.append(
                 _plain(
@@ -599,37 +601,37 @@ def _latency_checks(
             )
         else:
             # Independent arms: calls are not matched one to one, and each p95 gets its own
-            # order-statistic draws, as in the canary.
-            c_sample, b_sample = Sample.of(cand, shared_edges(cand)), Sample.of(base, shared_edges(base))
+            # draws from its confidence distribution, as in the canary.
             with np.errstate(divide="ignore", invalid="ignore"):
-                draws = (
-                    c_sample.quantile_draws(rng, n_boot, 0.95) / b_sample.quantile_draws(rng, n_boot, 0.95)
-                    - 1
-                )
+                draws = cand.draws(rng, n_boot) / base.draws(rng, n_boot) - 1
             draws = np.where(np.isnan(draws), np.inf, draws)
             low, high = np.quantile(
                 draws, [(1 - confidence) / 2, (1 + confidence) / 2], method="inverted_cdf"
-            )
-            value = (
-                c_sample.quantile(0.95) / b_sample.quantile(0.95) - 1
-                if b_sample.quantile(0.95) > 0
-                else math.inf
             )
             checks.append(
                 _limit(
                     check_id,
                     "latency_increase",
-                    float(value),
+                    cand.value / base.value - 1,
                     Interval(float(low), float(high)),
-                    cand.size + base.size,
+                    cand.n + base.n,
                     config.max_latency_increase,
                     n_boot,
-                    "binomial order statistics (p95 ratio - 1, independent arms)",
+                    f"{LATENCY_METHOD}; p95 ratio - 1, independent arms)",
                     "",
-                    {"candidate_p95_ms": c_sample.quantile(0.95), "baseline_p95_ms": b_sample.quantile(0.95)},
+                    {"candidate_p95_ms": cand.value, "baseline_p95_ms": base.value},
+                    {**_effective(cand, "candidate_"), **_effective(base, "baseline_")},
                 )
             )
     return checks
+
+
+def _effective(quantile: CaseQuantile, prefix: str = "") -> dict[str, Any]:
+    return {
+        f"{prefix}cases": quantile.cases,
+        f"{prefix}effective_calls": round(quantile.n_eff, 1),
+        f"{prefix}design_effect": round(quantile.design_effect, 3),
+    }
 
 
 # --- injection ------------------------------------------------------------------------------
@@ -689,16 +691,26 @@ def _limit(
     ci: Interval,
     n: int,
     limit: float,
-    reps: int,
+    reps: int | None,
     method: str,
     unit: str,
     figures: dict[str, Any] | None,
+    effective: dict[str, Any] | None = None,
 ) -> CheckResult:
+    """A check of ``value`` against a limit on its interval; ``effective`` describes the cases as units."""
     status: Status = judge_interval(ci, None, limit)
     if status == "pass":
         word = f"the whole interval {ci} is at or below {limit:.4g}{unit}"
     elif status == "fail":
         word = f"the whole interval {ci} is above {limit:.4g}{unit}"
+    elif not math.isfinite(ci.high) and effective:
+        counts = ", ".join(
+            f"{k.replace('_', ' ')} {v:.4g}" for k, v in effective.items() if k.endswith(("cases", "calls"))
+        )
+        word = (
+            f"the interval {ci} has no upper bound: too few independent calls to bound it ({counts}; "
+            "samples of one case count as fewer calls the more alike their latencies)"
+        )
     elif not math.isfinite(ci.high):
         word = f"the interval {ci} has no upper bound: too few values to bound it ({n})"
     else:
@@ -711,7 +723,7 @@ def _limit(
         message=f"{metric} <= {limit:.4g}{unit}: {word}"
         + ("; " + ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in figures.items()) if figures else ""),
         value=value,
-        details=figures or {},
+        details={**(figures or {}), **(effective or {})},
         ci=ci,
         n=int(n),
         threshold={"max": limit},

@@ -542,3 +542,33 @@ def test_forbidden_strings_of_a_case_work_without_a_canary(
     )
     code, _, err = _gate(path, capsys)
     assert code == 3 and "injection.jsonl" in err and "'inj0'" in err and "nothing would be checked" in err
+
+
+def test_samples_that_share_their_case_latency_count_as_one_call_each_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """60 cases x 3 samples: as independent calls 180 bound a p95 easily, but when a case's samples
+    all take the same time they are 60 values, fewer than the 72 a 95% upper bound needs."""
+    apart, alike = tmp_path / "apart", tmp_path / "alike"
+    apart.mkdir(), alike.mkdir()
+    _, report, _ = _gate(write_llm(apart, cand=0.95, base=0.6), capsys)
+    assert report is not None
+    check = _check(report, "llm:latency_p95")
+    assert check["status"] == "pass" and check["details"]["design_effect"] < 1.5
+    assert check["details"]["effective_calls"] > 100 and check["details"]["cases"] == 60
+
+    path = write_llm(alike, cand=0.95, base=0.6)
+    _edit_jsonl(
+        alike / "cand.jsonl",
+        lambda rows: [
+            {**r, "latency_ms": 100.0 + float(r["id"][1:])} if r["id"][0] == "q" else r for r in rows
+        ],
+    )
+    code, report, _ = _gate(path, capsys)
+
+    assert report is not None and code == 0
+    check = _check(report, "llm:latency_p95")
+    assert check["status"] == "inconclusive" and check["ci"][1] is None
+    assert check["details"]["design_effect"] == pytest.approx(3.0, rel=0.05)
+    assert "effective calls" in check["message"] and "cases 60" in check["message"]
+    assert report["decision"] == "keep"

@@ -485,7 +485,7 @@ def _cost_checks(
                 len(cand),
                 budget,
                 reps,
-                "case bootstrap (mean cost per call x 1,000)",
+                "studentized case bootstrap (mean cost per call x 1,000)",
                 "",
                 None,
             )
@@ -515,7 +515,7 @@ def _cost_checks(
                     len(cand),
                     limit,
                     reps,
-                    "paired case bootstrap (cost ratio - 1)",
+                    "paired case bootstrap, BCa (cost ratio - 1)",
                     "",
                     {
                         "candidate_per_1k_calls": float(cand.mean() * 1000.0),

@@ -81,6 +81,9 @@ def test_one_class_has_no_roc_curve() -> None:
 def test_calibration_bins_match_sklearn_edges_included() -> None:
     y, score = _binary(3000, seed=3)
     score[:40] = np.repeat([0.1, 0.2, 0.5, 1.0], 10)  # values on the edges go to the lower bin, as in sklearn
+    # Every edge (0.3 and 0.7 are not 3 * 0.1 and 7 * 0.1 in floating point) and its neighbours.
+    edges = np.linspace(0.0, 1.0, 11)
+    score[100:133] = np.concatenate([edges, np.nextafter(edges, 2.0), np.nextafter(edges, -1.0)]).clip(0, 1)
     score[40:50] = 0.0
     out = curves.calibration(y, score)
     observed, predicted = calibration_curve(y, score, n_bins=10, strategy="uniform")

@@ -37,7 +37,7 @@ def _disparity(
     )
 
 
-@pytest.mark.parametrize(("difference", "growth"), itertools.product(INTERVALS, INTERVALS))
+@pytest.mark.parametrize(("difference", "growth"), list(itertools.product(INTERVALS, INTERVALS)))
 def test_difference_and_growth_statuses_are_the_judges(
     difference: tuple[float, float], growth: tuple[float, float]
 ) -> None:

@@ -341,6 +341,53 @@ metrics: {log_loss: {margin: 0.02, max: 0.8}, roc_auc: {margin: 0.02}}
 
 
 @pytest.mark.slow
+def test_auc_placements_are_exact_with_ties_and_no_step_gathers_the_scores_in_one_partition(
+    spark: Any,
+) -> None:
+    from scipy.stats import rankdata
+
+    from pytest_mlgate.spark.sufficient import add_placements
+
+    rng = np.random.default_rng(17)
+    n = 3_000
+    y = rng.integers(0, 2, n)
+    data = pd.DataFrame(
+        {
+            "pos": y,
+            # Coarse ties that straddle any range cut, a score with a single value, and fine floats.
+            "coarse": np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, 0.2, n), 0, 1).round(1),
+            "flat": np.full(n, 0.25),
+            "fine": rng.beta(2 + y, 2, n),
+        }
+    )
+    previous = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "7")  # seven score ranges, cumulated apart
+    try:
+        frame, m, n_neg = add_placements(
+            spark.createDataFrame(data.assign(row=np.arange(n))),
+            "pos",
+            {f"pl_{c}": c for c in ("coarse", "flat", "fine")},
+        )
+        plan = frame._jdf.queryExecution().executedPlan().toString()
+        got = frame.orderBy("row").toPandas()
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", previous)
+    # A window with no partition key shows as an exchange to a single partition.
+    assert "SinglePartition" not in plan, plan
+    assert (m, n_neg) == (int(y.sum()), int(n - y.sum()))
+    positive = y == 1
+    for column in ("coarse", "flat", "fine"):
+        scores = data[column].to_numpy()
+        # Oracle from mid-ranks (scipy): a positive's placement is its rank among all rows less
+        # its rank among the positives, over the negatives; symmetrically for a negative.
+        overall = rankdata(scores)
+        expected = np.empty(n)
+        expected[positive] = (overall[positive] - rankdata(scores[positive])) / n_neg
+        expected[~positive] = 1 - (overall[~positive] - rankdata(scores[~positive])) / m
+        np.testing.assert_allclose(got[f"pl_{column}"].to_numpy(), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
 def test_a_catalog_table_or_a_query_gives_the_data_checks_of_the_parquet_file(
     spark: Any, tmp_path: Path
 ) -> None:

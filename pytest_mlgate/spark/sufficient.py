@@ -331,7 +331,15 @@ def moments(prep: Prepared, terms: dict[str, Any]) -> tuple[dict[str, float], di
     return means, cov
 
 
-def add_placements(frame: Any, pos: str, scores: dict[str, str]) -> tuple[Any, int, int]:
+def add_placements(
+    frame: Any,
+    pos: str,
+    scores: dict[str, str],
+    *,
+    buckets: int | None = None,
+    cached: list[Any] | None = None,
+    rows: Any = None,
+) -> tuple[Any, int, int]:
     """``frame`` with a DeLong placement column per entry of ``scores`` (output name -> score column).
 
     ``pos`` names a 0/1 column. A positive row's placement is the share of
@@ -339,23 +347,40 @@ def add_placements(frame: Any, pos: str, scores: dict[str, str]) -> tuple[Any, i
     the share of positives scored below it. Both come from counts per distinct
     score, cumulated in score order: exact, ties included, as ``stats.delong``
     computes them from mid-ranks. Returns the frame and the class sizes.
-    """
-    from pyspark.sql import Window
 
+    No step holds all the distinct scores in one partition: see ``cumulative_counts``.
+    ``buckets`` (default: ``spark.sql.shuffle.partitions``) sets how many score ranges
+    are cumulated in parallel. The distinct-score tables are persisted and appended to
+    ``cached``, for the caller to unpersist after its last action on the frame; without
+    ``cached`` nothing is persisted. ``rows`` (default ``frame``) is the frame the counts are
+    taken from: the same rows without earlier placement joins, which Spark would otherwise redo.
+    """
     F = _F()
-    totals = frame.agg(F.sum(pos).alias("m"), F.count(F.lit(1)).alias("n")).first()
+    if buckets is None:
+        buckets = int(frame.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    buckets = max(int(buckets), 1)
+    levels = [i / buckets for i in range(1, buckets)]
+    rows = frame if rows is None else rows
+    # Class sizes and the score quantiles that cut the ranges, in one pass over the rows.
+    aggs = [F.sum(pos).alias("m"), F.count(F.lit(1)).alias("n")]
+    if levels:
+        aggs += [
+            F.percentile_approx(column, levels, 10_000).alias(f"q{i}")
+            for i, column in enumerate(scores.values())
+        ]
+    totals = rows.agg(*aggs).first()
     m = int(totals["m"] or 0)
     n_neg = int(totals["n"]) - m
-    for out, column in scores.items():
-        per_score = frame.groupBy(F.col(column).alias("_s")).agg(
+    for i, (out, column) in enumerate(scores.items()):
+        edges = sorted(set(totals[f"q{i}"] or ())) if levels else []
+        per_score = rows.groupBy(F.col(column).alias("_s")).agg(
             F.sum(pos).alias("_p"), F.sum(1 - F.col(pos)).alias("_q")
         )
-        # The distinct scores in order: one sorted pass, which Spark runs in a single partition.
-        order = Window.orderBy("_s").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-        per_score = per_score.select(
+        cumulated = cumulative_counts(per_score, edges, cached)
+        per_score = cumulated.select(
             "_s",
-            ((F.sum("_q").over(order) - 0.5 * F.col("_q")) / max(n_neg, 1)).alias("_below"),
-            (1.0 - (F.sum("_p").over(order) - 0.5 * F.col("_p")) / max(m, 1)).alias("_above"),
+            ((F.col("_cq") - 0.5 * F.col("_q")) / max(n_neg, 1)).alias("_below"),
+            (1.0 - (F.col("_cp") - 0.5 * F.col("_p")) / max(m, 1)).alias("_above"),
         )
         frame = (
             frame.join(per_score, frame[column] == per_score["_s"], "left")
@@ -363,6 +388,46 @@ def add_placements(frame: Any, pos: str, scores: dict[str, str]) -> tuple[Any, i
             .drop("_s", "_below", "_above")
         )
     return frame, m, n_neg
+
+
+def cumulative_counts(per_score: Any, edges: list[float], cached: list[Any] | None = None) -> Any:
+    """``per_score`` (``_s``, ``_p``, ``_q``: one row per distinct score) with ``_cp`` and ``_cq``, the
+    sums of ``_p`` and ``_q`` over all scores up to and including ``_s``; exact integer sums.
+
+    A window ordered by score alone would move every distinct score into one partition
+    (up to one row per table row with float scores). Instead the scores are cut into
+    ranges at ``edges`` (a range is a function of the score, so equal scores share one,
+    and a lost partition recomputes to the same range). Pass 1 sums each range, one
+    small row per range, collected to the driver, which turns them into the counts of
+    all lower ranges; pass 2 cumulates within each range, in parallel, and adds them.
+    """
+    from pyspark.ml.feature import Bucketizer
+    from pyspark.sql import Window
+
+    F = _F()
+    splits = [float("-inf"), *edges, float("inf")]
+    ranged = Bucketizer(splits=splits, inputCol="_s", outputCol="_r").transform(per_score)
+    if cached is not None:
+        from pyspark import StorageLevel
+
+        ranged = ranged.persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(ranged)
+    sums = ranged.groupBy("_r").agg(F.sum("_p").alias("p"), F.sum("_q").alias("q")).collect()
+    below_p = below_q = 0
+    offsets = []
+    for row in sorted(sums, key=lambda r: r["_r"]):
+        offsets.append((float(row["_r"]), below_p, below_q))
+        below_p += int(row["p"] or 0)
+        below_q += int(row["q"] or 0)
+    session = per_score.sparkSession
+    lower = session.createDataFrame(offsets, "_r double, _op long, _oq long")
+    within = Window.partitionBy("_r").orderBy("_s").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    return (
+        ranged.join(F.broadcast(lower), "_r")
+        .withColumn("_cp", F.col("_op") + F.sum("_p").over(within))
+        .withColumn("_cq", F.col("_oq") + F.sum("_q").over(within))
+        .drop("_r", "_op", "_oq")
+    )
 
 
 def placement_summary(frame: Any, pos: str, columns: list[str]) -> dict[str, dict[str, float]]:

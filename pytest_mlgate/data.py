@@ -380,9 +380,12 @@ def source_features(frame: pd.DataFrame, config: GateConfig, source: Source, mod
     present = {str(c) for c in frame.columns}
     missing = [c for c in features if c not in present]
     if missing:
+        close = difflib.get_close_matches(missing[0], sorted(present), n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else "."
         raise DataError(
-            f"`{source.role}.features`: the {source.role} model `{source.uri or source.model}` wants "
-            f"columns {_names(missing)}, which data file `{config.data.path.name}` lacks (its inputs, "
+            f"`{source.role}.features`: column `{missing[0]}` is not in the data file "
+            f"`{config.data.path.name}`{hint} The {source.role} model `{source.uri or source.model}` wants "
+            f"columns {_names(missing)}, which the data lacks (its inputs, "
             f"from {origin}: {_names(features)}). Add them to the data, or set `{source.role}.features` "
             "to the columns the model was trained on"
         )

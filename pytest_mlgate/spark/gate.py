@@ -365,16 +365,9 @@ class _Stats:
 
         ((positive, cls),) = self._problems()
         frame = self.prep.frame.withColumn("pos", positive)
-        cached: list[Any] = []
-        try:
-            frame, m, n_neg = add_placements(
-                frame, "pos", {f"pl_{p}": self._score(p, cls) for p in models}, cached=cached
-            )
-            mom._check_classes(m, n_neg)
-            return placement_summary(frame, "pos", [f"pl_{p}" for p in models]), m, n_neg
-        finally:
-            for table in cached:
-                table.unpersist()
+        frame, m, n_neg = add_placements(frame, "pos", {f"pl_{p}": self._score(p, cls) for p in models})
+        mom._check_classes(m, n_neg)
+        return placement_summary(frame, "pos", [f"pl_{p}" for p in models]), m, n_neg
 
     def _macro(self) -> tuple[dict[str, float], dict[str, float]]:
         return self._once("auc", self._macro_now)  # type: ignore[no-any-return]
@@ -387,23 +380,17 @@ class _Stats:
         k = self.prep.k
         frame = self.prep.frame
         sizes: dict[int, tuple[int, int]] = {}
-        cached: list[Any] = []
         for positive, cls in self._problems():
             frame = frame.withColumn(f"pos{cls}", positive)
         rows = frame
+        for _, cls in self._problems():
+            frame, m, n_neg = add_placements(
+                frame, f"pos{cls}", {f"pl_{p}_{cls}": self._score(p, cls) for p in models}, rows=rows
+            )
+            mom._check_classes(m, n_neg)
+            sizes[cls] = (m, n_neg)
+        frame = frame.persist()
         try:
-            for _, cls in self._problems():
-                frame, m, n_neg = add_placements(
-                    frame,
-                    f"pos{cls}",
-                    {f"pl_{p}_{cls}": self._score(p, cls) for p in models},
-                    cached=cached,
-                    rows=rows,
-                )
-                mom._check_classes(m, n_neg)
-                sizes[cls] = (m, n_neg)
-            frame = frame.persist()
-            cached.append(frame)
             means = frame.agg(
                 *[
                     F.avg(F.when(F.col(f"pos{cls}") == 1, F.col(f"pl_{p}_{cls}"))).alias(f"{p}_{cls}")
@@ -432,8 +419,7 @@ class _Stats:
             row = frame.agg(*sums).first()
             influence_sq = {key: float(row[key]) for key in row.asDict()}
         finally:
-            for table in cached:
-                table.unpersist()
+            frame.unpersist()
         return aucs, influence_sq
 
 

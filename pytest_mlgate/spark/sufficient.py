@@ -332,13 +332,7 @@ def moments(prep: Prepared, terms: dict[str, Any]) -> tuple[dict[str, float], di
 
 
 def add_placements(
-    frame: Any,
-    pos: str,
-    scores: dict[str, str],
-    *,
-    buckets: int | None = None,
-    cached: list[Any] | None = None,
-    rows: Any = None,
+    frame: Any, pos: str, scores: dict[str, str], *, buckets: int | None = None, rows: Any = None
 ) -> tuple[Any, int, int]:
     """``frame`` with a DeLong placement column per entry of ``scores`` (output name -> score column).
 
@@ -348,35 +342,66 @@ def add_placements(
     score, cumulated in score order: exact, ties included, as ``stats.delong``
     computes them from mid-ranks. Returns the frame and the class sizes.
 
-    No step holds all the distinct scores in one partition: see ``cumulative_counts``.
-    ``buckets`` (default: ``spark.sql.shuffle.partitions``) sets how many score ranges
-    are cumulated in parallel. The distinct-score tables are persisted and appended to
-    ``cached``, for the caller to unpersist after its last action on the frame; without
-    ``cached`` nothing is persisted. ``rows`` (default ``frame``) is the frame the counts are
-    taken from: the same rows without earlier placement joins, which Spark would otherwise redo.
+    A window ordered by score alone would move every distinct score (up to one per
+    row with float scores) into one partition. Instead the scores are cut into
+    ``buckets`` ranges (default ``spark.sql.shuffle.partitions``) at approximate
+    quantiles; a range is a function of the score, so equal scores share one, and a
+    recomputed partition lands in the same range. Each range's class counts (one
+    small row per range, summed map-side) go to the driver, which turns them into
+    the counts of all lower ranges; the window then cumulates within each range, in
+    parallel, from that offset. ``rows`` (default ``frame``) is the frame counted:
+    the same rows without earlier placement joins, which Spark would otherwise redo.
     """
+    from pyspark.ml.feature import Bucketizer
+    from pyspark.sql import Window
+
     F = _F()
     if buckets is None:
         buckets = int(frame.sparkSession.conf.get("spark.sql.shuffle.partitions"))
     buckets = max(int(buckets), 1)
     levels = [i / buckets for i in range(1, buckets)]
     rows = frame if rows is None else rows
-    # Class sizes and the score quantiles that cut the ranges, in one pass over the rows.
+    # Class sizes and the cuts, in one pass. The cuts only balance the ranges, so a coarse
+    # sketch will do: its rank error of 1/(20 * buckets) keeps each range within 10% of its share.
     aggs = [F.sum(pos).alias("m"), F.count(F.lit(1)).alias("n")]
     if levels:
+        accuracy = max(100, 20 * buckets)
         aggs += [
-            F.percentile_approx(column, levels, 10_000).alias(f"q{i}")
+            F.percentile_approx(column, levels, accuracy).alias(f"q{i}")
             for i, column in enumerate(scores.values())
         ]
     totals = rows.agg(*aggs).first()
     m = int(totals["m"] or 0)
     n_neg = int(totals["n"]) - m
+    session = frame.sparkSession
     for i, (out, column) in enumerate(scores.items()):
         edges = sorted(set(totals[f"q{i}"] or ())) if levels else []
-        per_score = rows.groupBy(F.col(column).alias("_s")).agg(
-            F.sum(pos).alias("_p"), F.sum(1 - F.col(pos)).alias("_q")
+        splits = [float("-inf"), *edges, float("inf")]
+        ranged = Bucketizer(splits=splits, inputCol="_s", outputCol="_r").transform(
+            rows.select(F.col(column).alias("_s"), F.col(pos).alias("_pos"))
         )
-        cumulated = cumulative_counts(per_score, edges, cached)
+        sums = ranged.groupBy("_r").agg(F.sum("_pos").alias("p"), F.count(F.lit(1)).alias("n")).collect()
+        below_p = below_q = 0
+        offsets = []
+        for row in sorted(sums, key=lambda r: r["_r"]):
+            offsets.append((float(row["_r"]), below_p, below_q))
+            p = int(row["p"] or 0)
+            below_p += p
+            below_q += int(row["n"]) - p
+        lower = session.createDataFrame(offsets, "_r double, _op long, _oq long")
+        per_score = ranged.groupBy("_s", "_r").agg(
+            F.sum("_pos").alias("_p"), F.sum(1 - F.col("_pos")).alias("_q")
+        )
+        within = (
+            Window.partitionBy("_r").orderBy("_s").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        )
+        cumulated = per_score.join(F.broadcast(lower), "_r").select(
+            "_s",
+            "_p",
+            "_q",
+            (F.col("_op") + F.sum("_p").over(within)).alias("_cp"),
+            (F.col("_oq") + F.sum("_q").over(within)).alias("_cq"),
+        )
         per_score = cumulated.select(
             "_s",
             ((F.col("_cq") - 0.5 * F.col("_q")) / max(n_neg, 1)).alias("_below"),
@@ -388,46 +413,6 @@ def add_placements(
             .drop("_s", "_below", "_above")
         )
     return frame, m, n_neg
-
-
-def cumulative_counts(per_score: Any, edges: list[float], cached: list[Any] | None = None) -> Any:
-    """``per_score`` (``_s``, ``_p``, ``_q``: one row per distinct score) with ``_cp`` and ``_cq``, the
-    sums of ``_p`` and ``_q`` over all scores up to and including ``_s``; exact integer sums.
-
-    A window ordered by score alone would move every distinct score into one partition
-    (up to one row per table row with float scores). Instead the scores are cut into
-    ranges at ``edges`` (a range is a function of the score, so equal scores share one,
-    and a lost partition recomputes to the same range). Pass 1 sums each range, one
-    small row per range, collected to the driver, which turns them into the counts of
-    all lower ranges; pass 2 cumulates within each range, in parallel, and adds them.
-    """
-    from pyspark.ml.feature import Bucketizer
-    from pyspark.sql import Window
-
-    F = _F()
-    splits = [float("-inf"), *edges, float("inf")]
-    ranged = Bucketizer(splits=splits, inputCol="_s", outputCol="_r").transform(per_score)
-    if cached is not None:
-        from pyspark import StorageLevel
-
-        ranged = ranged.persist(StorageLevel.MEMORY_AND_DISK)
-        cached.append(ranged)
-    sums = ranged.groupBy("_r").agg(F.sum("_p").alias("p"), F.sum("_q").alias("q")).collect()
-    below_p = below_q = 0
-    offsets = []
-    for row in sorted(sums, key=lambda r: r["_r"]):
-        offsets.append((float(row["_r"]), below_p, below_q))
-        below_p += int(row["p"] or 0)
-        below_q += int(row["q"] or 0)
-    session = per_score.sparkSession
-    lower = session.createDataFrame(offsets, "_r double, _op long, _oq long")
-    within = Window.partitionBy("_r").orderBy("_s").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    return (
-        ranged.join(F.broadcast(lower), "_r")
-        .withColumn("_cp", F.col("_op") + F.sum("_p").over(within))
-        .withColumn("_cq", F.col("_oq") + F.sum("_q").over(within))
-        .drop("_r", "_op", "_oq")
-    )
 
 
 def placement_summary(frame: Any, pos: str, columns: list[str]) -> dict[str, dict[str, float]]:

@@ -1,6 +1,6 @@
 """Wall time and peak memory of the gate on Spark (local mode) beside the single-machine gate.
 
-    .venv/bin/python benchmarks/bench_spark.py [--rows 1000000 10000000] [--cores 2] [--skip-single]
+    .venv/bin/python benchmarks/bench_spark.py [--rows 1000000 10000000] [--cores 2] [--skip-single | --skip-spark]
 
 For each size it writes a binary holdout (label, two models' probabilities, a
 sensitive group, one numeric feature) as a Parquet folder of 1e6-row files,
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--cores", type=int, default=2, help="local[cores] for Spark")
     parser.add_argument("--skip-single", action="store_true", help="time only the Spark engine")
+    parser.add_argument("--skip-spark", action="store_true", help="time only the single-machine engine")
     args = parser.parse_args()
     os.environ.setdefault("MLGATE_SPARK_CORES", str(args.cores))
     print(f"{'rows':>12} {'engine':>8} {'wall s':>8} {'peak MiB':>9} exit")
@@ -125,7 +126,7 @@ def main() -> None:
         for rows in args.rows:
             base = Path(tmp) / f"n{rows}"
             write_holdout(base / "folder", rows)
-            engines = [("spark", base / "folder")]
+            engines = [] if args.skip_spark else [("spark", base / "folder")]
             if not args.skip_single:
                 one_file(base / "folder", base / "holdout.parquet")
                 engines.append(("pandas", base / "holdout.parquet"))

@@ -16,15 +16,15 @@ import hashlib
 import math
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import DataError
 from . import plots
+from .html import _e, _table
 
 Order = Literal["time", "name"]
 
@@ -410,10 +410,6 @@ def _decision_figure(entries: Sequence[Entry]) -> str:
 # --- the page ----------------------------------------------------------------------------------
 
 
-def _e(value: Any) -> str:
-    return escape("—" if value is None else str(value))
-
-
 def _when(at: str | None) -> str | None:
     """``2026-09-21 14:13Z``: to the minute, in UTC, as the x axis shows the date."""
     if _instant(at) == -math.inf:
@@ -429,18 +425,6 @@ def _short(source: str) -> str:
 
 def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:.4g}"
-
-
-def _table(headers: Sequence[str], body: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    lines = []
-    for row in body:
-        cells = "".join(
-            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        lines.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
 def _series_table(item: Series, entries: Sequence[Entry]) -> str:

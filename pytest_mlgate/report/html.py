@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -42,7 +42,7 @@ def _status(status: Any) -> str:
     return f'<span class="s-{_e(status)}">{_e(status)}</span>'
 
 
-def _table(headers: Sequence[str], body: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+def _table(headers: Sequence[str], body: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     lines = []
     for row in body:

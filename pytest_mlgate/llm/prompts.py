@@ -456,7 +456,7 @@ def rollback_prompt(
     lock_timeout: float = 30.0,
 ) -> MoveResult:
     """Move ``prompts:/name@alias`` back to the version before its last promotion, or to ``to_version``."""
-    from ..registry.promotion import LedgerEntry, MoveResult, actor, check_text, read_ledger, rollback_target
+    from ..registry.promotion import MoveResult, actor, check_text, plan_rollback, read_ledger
 
     check_text("reason", reason)
     check_text("by", actor(by))
@@ -470,25 +470,20 @@ def rollback_prompt(
     tags = _prompt_tags(c, tracking, name)
     current = _current(c, tracking, name, alias)
     label = f"prompts:/{name}"
-    if to_version is None:
-        target = rollback_target(read_ledger(tags, f"prompt {name}"), alias, current, label)
-        if target is None:
-            assert current is not None
-            return MoveResult(name, alias, current, current, False, None, ("already rolled back",))
-    else:
-        target = str(to_version)
-    if target == current:
-        return MoveResult(name, alias, current, target, False, None)
-    template = LedgerEntry(
-        seq=0,
-        action="rollback",
+    ledger = read_ledger(tags, f"prompt {name}") if to_version is None else []
+    plan = plan_rollback(
+        ledger,
+        name=name,
+        label=label,
         alias=alias,
-        from_version=current,
-        to_version=target,
-        at="",
-        by=actor(by),
+        current=current,
+        to_version=to_version,
+        by=by,
         reason=reason,
     )
+    if isinstance(plan, MoveResult):
+        return plan
+    target, template = plan
     return move_prompt_alias(
         c,
         tracking,

@@ -29,9 +29,9 @@ from .promotion import (
     actor,
     check_text,
     move_alias,
+    plan_rollback,
     read_ledger,
     registered_model,
-    rollback_target,
 )
 
 if TYPE_CHECKING:
@@ -290,25 +290,20 @@ def rollback(
     model = registered_model(c, tracking, name)
     current = model.aliases.get(alias)
     current = str(current) if current is not None else None
-    if to_version is None:
-        target = rollback_target(read_ledger(model.tags, name), alias, current, name)
-        if target is None:
-            assert current is not None
-            return MoveResult(name, alias, current, current, False, None, ("already rolled back",))
-    else:
-        target = str(to_version)
-    if target == current:
-        return MoveResult(name, alias, current, target, False, None)
-    template = LedgerEntry(
-        seq=0,
-        action="rollback",
+    ledger = read_ledger(model.tags, name) if to_version is None else []
+    plan = plan_rollback(
+        ledger,
+        name=name,
+        label=name,
         alias=alias,
-        from_version=current,
-        to_version=target,
-        at="",
-        by=actor(by),
+        current=current,
+        to_version=to_version,
+        by=by,
         reason=reason,
     )
+    if isinstance(plan, MoveResult):
+        return plan
+    target, template = plan
     return move_alias(
         c,
         tracking,

@@ -527,3 +527,38 @@ def rollback_target(ledger: list[LedgerEntry], alias: str, current: str | None, 
             "pass --to-version N to choose one"
         )
     return last.from_version
+
+
+def plan_rollback(
+    ledger: list[LedgerEntry],
+    *,
+    name: str,
+    label: str,
+    alias: str,
+    current: str | None,
+    to_version: str | None,
+    by: str | None,
+    reason: str,
+) -> MoveResult | tuple[str, LedgerEntry]:
+    """The version a rollback moves ``alias`` to and the ledger entry it writes, or the result when
+    nothing moves (already rolled back, or already there). Models and prompts share it."""
+    if to_version is None:
+        target = rollback_target(ledger, alias, current, label)
+        if target is None:
+            assert current is not None
+            return MoveResult(name, alias, current, current, False, None, ("already rolled back",))
+    else:
+        target = str(to_version)
+    if target == current:
+        return MoveResult(name, alias, current, target, False, None)
+    template = LedgerEntry(
+        seq=0,
+        action="rollback",
+        alias=alias,
+        from_version=current,
+        to_version=target,
+        at="",
+        by=actor(by),
+        reason=reason,
+    )
+    return target, template

@@ -19,7 +19,6 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,44 +180,6 @@ def _version_text(c: MlflowClient, tracking: str, name: str, version: str) -> st
     return found.template if isinstance(found.template, str) else repr(found.template)
 
 
-def _write_tag(c: MlflowClient, tracking: str, name: str, tag: str, value: str, done: str, what: str) -> None:
-    from ..registry.connect import cause
-    from ..registry.promotion import PartialRegistryWrite
-
-    try:
-        c.set_prompt_tag(name, tag, value)
-    except Exception as exc:
-        raise PartialRegistryWrite(
-            f"{done}, but {what} was not written: {cause(exc, tracking)}; rerun the same command (when the "
-            "server is back): it will not move the alias again, and it writes what is missing",
-            state="alias-moved",
-        ) from None
-
-
-def _record(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, done: str) -> None:
-    from ..registry.promotion import LEDGER_PREFIX, PREVIOUS_TAG
-
-    _write_tag(
-        c,
-        tracking,
-        name,
-        f"{LEDGER_PREFIX}{entry.seq:06d}",
-        entry.to_json(),
-        done,
-        f"ledger entry #{entry.seq}",
-    )
-    if entry.from_version is not None:
-        _write_tag(
-            c,
-            tracking,
-            name,
-            PREVIOUS_TAG + entry.alias,
-            entry.from_version,
-            done,
-            f"`{PREVIOUS_TAG}{entry.alias}`",
-        )
-
-
 def move_prompt_alias(
     c: MlflowClient,
     tracking: str,
@@ -232,78 +193,27 @@ def move_prompt_alias(
 ) -> MoveResult:
     """Compare-and-swap ``prompts:/name@alias`` to ``to_version`` under the lock, with a ledger entry.
 
-    The same rules as ``registry.promotion.move_alias``: ``expected`` is the version the alias must
-    point at now (None: unset; ``ANY``: not compared); an alias already at ``to_version`` completes
-    a ledger a failed run left short and moves nothing.
+    The models' own ``registry.promotion.compare_and_swap``, on the prompt registry's alias and tags.
     """
-    from ..registry.connect import RegistryError, cause, unreachable
-    from ..registry.promotion import (
-        ANY,
-        PREVIOUS_TAG,
-        LedgerEntry,
-        MoveResult,
-        PartialRegistryWrite,
-        PromotionRefused,
-        now_iso,
-        read_ledger,
-        registry_lock,
-    )
+    from ..registry.promotion import AliasTarget, compare_and_swap, read_ledger
 
-    where = f"`prompts:/{name}@{alias}`"
-
-    def entry(seq: int, from_version: str | None, note: str = "") -> LedgerEntry:
-        fields = {**asdict(template), "seq": seq, "alias": alias, "from_version": from_version}
-        return LedgerEntry(
-            **{**fields, "to_version": to_version, "at": now_iso(), "note": note or template.note}
-        )
-
-    with registry_lock(c, tracking, name, f"{template.action}-prompt", timeout=lock_timeout) as held:
+    def read() -> tuple[str | None, dict[str, str], list[LedgerEntry]]:
         tags = _prompt_tags(c, tracking, name)
-        current = _current(c, tracking, name, alias)
-        ledger = read_ledger(tags, f"prompt {name}")
-        seq = (ledger[-1].seq if ledger else 0) + 1
-        if current == to_version:
-            last = next((e for e in reversed(ledger) if e.alias == alias), None)
-            if last is not None and last.to_version == to_version:
-                if last.from_version is not None and tags.get(PREVIOUS_TAG + alias) != last.from_version:
-                    _write_tag(
-                        c, tracking, name, PREVIOUS_TAG + alias, last.from_version,
-                        f"{where} points at v{to_version}", f"`{PREVIOUS_TAG}{alias}`",
-                    )  # fmt: skip
-                return MoveResult(name, alias, current, to_version, False, None)
-            done = entry(
-                seq,
-                None if expected is ANY else expected,  # type: ignore[arg-type]
-                "alias was already moved; ledger completed by a rerun",
-            )
-            _record(c, tracking, name, done, f"{where} points at v{to_version}")
-            return MoveResult(name, alias, done.from_version, to_version, True, done)
-        if expected is not ANY and current != expected:
-            want = f"v{expected}" if expected else "unset"
-            now = f"v{current}" if current else "unset"
-            raise PromotionRefused(
-                f"{where} is {now}, but this {template.action} expected it to be {want} (the version the "
-                f"gate compared against); it was moved meanwhile. Nothing was changed: gate the prompt again"
-            )
-        _version_text(c, tracking, name, to_version)
-        was = f"v{current}" if current else "unset"
-        held.check(f"moving {where} from {was} to v{to_version}")
-        try:
-            c.set_prompt_alias(name, alias, int(to_version))
-        except Exception as exc:
-            if unreachable(exc):
-                raise RegistryError(
-                    f"moving {where} to v{to_version}: {cause(exc, tracking)}, so the alias was not moved: it "
-                    f"is still {was}; rerun the same command when the server is back"
-                ) from None
-            raise PartialRegistryWrite(
-                f"moving {where} from {was} to v{to_version} failed without saying whether it happened: "
-                f"{cause(exc, tracking)}; rerun the same command: it reads where the alias is and finishes",
-                state="unknown",
-            ) from None
-        done = entry(seq, current)
-        _record(c, tracking, name, done, f"{where} was moved from {was} to v{to_version}")
-        return MoveResult(name, alias, current, to_version, True, done)
+        return _current(c, tracking, name, alias), tags, read_ledger(tags, f"prompt {name}")
+
+    target = AliasTarget(
+        where=f"`prompts:/{name}@{alias}`",
+        lock_action=f"{template.action}-prompt",
+        read=read,
+        check_version=lambda version: _version_text(c, tracking, name, version),
+        set_alias=lambda version: c.set_prompt_alias(name, alias, int(version)),
+        set_tag=lambda key, value: c.set_prompt_tag(name, key, value),
+        again="gate the prompt again",
+    )
+    return compare_and_swap(
+        c, tracking, target, name=name, alias=alias, to_version=to_version, expected=expected,
+        template=template, lock_timeout=lock_timeout,
+    )  # fmt: skip
 
 
 def _prompt_records(node: Any, name: str) -> Iterator[dict[str, Any]]:

@@ -43,7 +43,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -384,10 +384,10 @@ def read_ledger(tags: dict[str, str], model: str = "the model") -> list[LedgerEn
     return sorted(entries, key=lambda e: e.seq)
 
 
-def _append(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, moved: str) -> None:
+def _append(target: AliasTarget, tracking: str, entry: LedgerEntry, moved: str) -> None:
     """Write the ledger entry; ``moved`` says what already happened, for the message if this fails."""
     try:
-        c.set_registered_model_tag(name, f"{LEDGER_PREFIX}{entry.seq:06d}", entry.to_json())
+        target.set_tag(f"{LEDGER_PREFIX}{entry.seq:06d}", entry.to_json())
     except Exception as exc:
         raise PartialRegistryWrite(
             f"{moved}, but ledger entry #{entry.seq} was not written: {cause(exc, tracking)}; "
@@ -396,13 +396,13 @@ def _append(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, moved
             state="alias-moved",
         ) from None
     if entry.from_version is not None:
-        _set_previous(c, tracking, name, entry, moved)
+        _set_previous(target, tracking, entry, moved)
 
 
-def _set_previous(c: MlflowClient, tracking: str, name: str, entry: LedgerEntry, moved: str) -> None:
+def _set_previous(target: AliasTarget, tracking: str, entry: LedgerEntry, moved: str) -> None:
     assert entry.from_version is not None
     try:
-        c.set_registered_model_tag(name, PREVIOUS_TAG + entry.alias, entry.from_version)
+        target.set_tag(PREVIOUS_TAG + entry.alias, entry.from_version)
     except Exception as exc:
         raise PartialRegistryWrite(
             f"{moved} and ledger entry #{entry.seq} was written, but the tag `{PREVIOUS_TAG}{entry.alias}` "
@@ -423,6 +423,22 @@ def _version_exists(c: MlflowClient, tracking: str, name: str, version: str) -> 
 # --- moves ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AliasTarget:
+    """What a compare-and-swap moves: a registered model's alias or a prompt's, behind the same rules."""
+
+    where: str
+    """How messages name the alias, e.g. ```credit@champion```."""
+    lock_action: str
+    read: Callable[[], tuple[str | None, dict[str, str], list[LedgerEntry]]]
+    """The alias's version now (None: unset), the tags and the ledger read from them."""
+    check_version: Callable[[str], object]
+    set_alias: Callable[[str], object]
+    set_tag: Callable[[str, str], object]
+    again: str
+    """What to do when the alias moved since the gate, e.g. "gate the candidate again"."""
+
+
 def move_alias(
     c: MlflowClient,
     tracking: str,
@@ -434,60 +450,89 @@ def move_alias(
     template: LedgerEntry,
     lock_timeout: float = 30.0,
 ) -> MoveResult:
-    """Compare-and-swap ``name@alias`` to ``to_version``, under the lock, with a ledger entry.
+    """Compare-and-swap the registered model's ``name@alias`` to ``to_version`` (see ``compare_and_swap``)."""
+
+    def read() -> tuple[str | None, dict[str, str], list[LedgerEntry]]:
+        model = registered_model(c, tracking, name)
+        current = model.aliases.get(alias)
+        return (None if current is None else str(current)), dict(model.tags), read_ledger(model.tags, name)
+
+    target = AliasTarget(
+        where=f"`{name}@{alias}`",
+        lock_action=template.action,
+        read=read,
+        check_version=lambda version: _version_exists(c, tracking, name, version),
+        set_alias=lambda version: c.set_registered_model_alias(name, alias, version),
+        set_tag=lambda key, value: c.set_registered_model_tag(name, key, value),
+        again=f"gate the candidate again against the new `@{alias}`",
+    )
+    return compare_and_swap(
+        c, tracking, target, name=name, alias=alias, to_version=to_version, expected=expected,
+        template=template, lock_timeout=lock_timeout,
+    )  # fmt: skip
+
+
+def compare_and_swap(
+    c: MlflowClient,
+    tracking: str,
+    target: AliasTarget,
+    *,
+    name: str,
+    alias: str,
+    to_version: str,
+    expected: str | object | None,
+    template: LedgerEntry,
+    lock_timeout: float = 30.0,
+) -> MoveResult:
+    """Compare-and-swap ``target``'s alias to ``to_version``, under the lock, with a ledger entry.
 
     ``expected`` is the version the alias must point at now (None: not set);
     ``ANY`` skips the comparison. Already at ``to_version``: completes the
     ledger if a failed run left it short, and moves nothing.
     """
-    with registry_lock(c, tracking, name, template.action, timeout=lock_timeout) as held:
-        model = registered_model(c, tracking, name)
-        current = model.aliases.get(alias)
-        current = str(current) if current is not None else None
-        ledger = read_ledger(model.tags, name)
+    where = target.where
+    with registry_lock(c, tracking, name, target.lock_action, timeout=lock_timeout) as held:
+        current, tags, ledger = target.read()
         seq = (ledger[-1].seq if ledger else 0) + 1
         if current == to_version:
             last = next((e for e in reversed(ledger) if e.alias == alias), None)
             if last is not None and last.to_version == to_version:
-                if (
-                    last.from_version is not None
-                    and model.tags.get(PREVIOUS_TAG + alias) != last.from_version
-                ):
-                    _set_previous(c, tracking, name, last, f"`{name}@{alias}` points at v{to_version}")
+                if last.from_version is not None and tags.get(PREVIOUS_TAG + alias) != last.from_version:
+                    _set_previous(target, tracking, last, f"{where} points at v{to_version}")
                 return MoveResult(name, alias, current, to_version, False, None)
             entry = _entry(template, seq, alias, None if expected is ANY else expected, to_version)  # type: ignore[arg-type]
             entry = LedgerEntry(
                 **{**asdict(entry), "note": "alias was already moved; ledger completed by a rerun"}
             )
-            _append(c, tracking, name, entry, f"`{name}@{alias}` points at v{to_version}")
+            _append(target, tracking, entry, f"{where} points at v{to_version}")
             return MoveResult(name, alias, entry.from_version, to_version, True, entry)
         if expected is not ANY and current != expected:
             want = f"v{expected}" if expected else "unset"
             now = f"v{current}" if current else "unset"
             raise PromotionRefused(
-                f"`{name}@{alias}` is {now}, but this {template.action} expected it to be {want} "
+                f"{where} is {now}, but this {template.action} expected it to be {want} "
                 f"(the version the gate compared against); it was moved meanwhile. Nothing was changed: "
-                f"gate the candidate again against the new `@{alias}`"
+                f"{target.again}"
             )
-        _version_exists(c, tracking, name, to_version)
+        target.check_version(to_version)
         was = f"v{current}" if current else "unset"
-        held.check(f"moving `{name}@{alias}` from {was} to v{to_version}")
+        held.check(f"moving {where} from {was} to v{to_version}")
         try:
-            c.set_registered_model_alias(name, alias, to_version)
+            target.set_alias(to_version)
         except Exception as exc:
             if unreachable(exc):
                 raise RegistryError(
-                    f"moving `{name}@{alias}` to v{to_version}: {cause(exc, tracking)}, so the alias was not "
+                    f"moving {where} to v{to_version}: {cause(exc, tracking)}, so the alias was not "
                     f"moved: it is still {was}; rerun the same command when the server is back"
                 ) from None
             raise PartialRegistryWrite(
-                f"moving `{name}@{alias}` from {was} to v{to_version} failed without saying whether it "
+                f"moving {where} from {was} to v{to_version} failed without saying whether it "
                 f"happened: {cause(exc, tracking)}; rerun the same command: it reads where the alias is and "
                 "finishes the move and its ledger entry",
                 state="unknown",
             ) from None
         entry = _entry(template, seq, alias, current, to_version)
-        _append(c, tracking, name, entry, f"`{name}@{alias}` was moved from {was} to v{to_version}")
+        _append(target, tracking, entry, f"{where} was moved from {was} to v{to_version}")
         return MoveResult(name, alias, current, to_version, True, entry)
 
 

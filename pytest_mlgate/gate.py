@@ -452,15 +452,22 @@ def _provenance(config: GateConfig, data: EvalData) -> dict[str, Any]:
             "rows": data.n,
             "target": config.data.target,
         },
+        "task": config.task,
+        "classes": list(data.classes),
+        **run_provenance(config),
+    }
+    return add_lineage(config, provenance)
+
+
+def run_provenance(config: GateConfig) -> dict[str, Any]:
+    """What every gate's provenance says of the run itself: config, git commit, seed and versions."""
+    return {
         "config": {
             "path": str(config.source) if config.source else None,
             "sha256": config.sha256,
             "overrides": dict(config.overrides or {}),
         },
-        "task": config.task,
-        "classes": list(data.classes),
         "git_sha": git_sha(config.source.parent if config.source else None),
         "seed": config.seed,
         "versions": versions(),
     }
-    return add_lineage(config, provenance)

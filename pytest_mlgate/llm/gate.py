@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import GateConfig
-from ..gate import _aggregate, git_sha, versions
+from ..gate import _aggregate, run_provenance
 from ..results import CheckResult, GateReport
 from .run import LlmRun, run_llm
 
@@ -56,16 +56,9 @@ def run_llm_gate(config: GateConfig) -> GateReport:
                 "rows": golden["cases"],
                 "target": "reference",
             },
-            "config": {
-                "path": str(config.source) if config.source else None,
-                "sha256": config.sha256,
-                "overrides": dict(config.overrides or {}),
-            },
             "task": "llm",
             "classes": [],
-            "git_sha": git_sha(config.source.parent if config.source else None),
-            "seed": config.seed,
-            "versions": versions(),
+            **run_provenance(config),
             "llm": run.provenance["llm"],
         },
         summary=summary,

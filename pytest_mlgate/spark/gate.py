@@ -28,7 +28,7 @@ import numpy as np
 
 from ..config import GateConfig, MetricConfig
 from ..errors import ConfigError, DataError
-from ..gate import _aggregate, _guard, comparison_result, git_sha, threshold_result, versions
+from ..gate import _aggregate, _guard, comparison_result, run_provenance, threshold_result
 from ..results import CheckResult, GateReport
 from ..stats import moments as mom
 from ..stats.decision import decide
@@ -443,6 +443,7 @@ def _data_checks(config: GateConfig, frame: Any, prep: Prepared) -> list[CheckRe
 
 
 def _provenance(config: GateConfig, prep: Prepared) -> dict[str, Any]:
+    run = run_provenance(config)
     where = config.data.table or config.data.query or str(config.data.path)
     return {
         "candidate": prep.identities.get("c"),
@@ -454,16 +455,10 @@ def _provenance(config: GateConfig, prep: Prepared) -> dict[str, Any]:
             "target": config.data.target,
             "engine": "spark",
         },
-        "config": {
-            "path": str(config.source) if config.source else None,
-            "sha256": config.sha256,
-            "overrides": dict(config.overrides or {}),
-        },
         "task": config.task,
         "classes": list(prep.classes),
-        "git_sha": git_sha(config.source.parent if config.source else None),
-        "seed": config.seed,
-        "versions": {**versions(), "pyspark": _pyspark_version()},
+        **run,
+        "versions": {**run["versions"], "pyspark": _pyspark_version()},
     }
 
 

@@ -107,7 +107,7 @@ _SCHEMA: dict[str, Key] = {
         children={
             "path": Key(
                 "string",
-                "CSV or Parquet file, relative to the config file (with `engine: spark`, a Parquet folder; "
+                "CSV or Parquet file, relative to the config file (with `engine: spark`, a Parquet or Delta folder; "
                 "required unless `table` or `query` is set).",
             ),
             "target": Key("string", "Column with the true labels or values.", required=True),
@@ -119,7 +119,12 @@ _SCHEMA: dict[str, Key] = {
             ),
             "table": Key("string", "With `engine: spark`: a table in the Spark catalog."),
             "query": Key("string", "With `engine: spark`: a Spark SQL query whose result is the data."),
-            "format": Key("string", "File format (default: from the suffix).", enum=("csv", "parquet")),
+            "format": Key(
+                "string",
+                "File format (default: from the suffix; with `engine: spark`, `delta` for a folder that "
+                "holds `_delta_log/`, else `parquet`).",
+                enum=("csv", "parquet", "delta"),
+            ),
             "features": Key(
                 "array", "Model input columns (default: all but target and predictions).", items="string"
             ),
@@ -1029,8 +1034,11 @@ def _data(
             f"{at}: `data` with `engine: spark` must name exactly one of `path`, `table` or `query`"
             + (f"; got {', '.join(given)}" if given else "")
         )
-    if engine == "spark" and data.get("format", "parquet") != "parquet":
-        raise ConfigError(f"{at}: `data.format`={data['format']!r} must be 'parquet' with `engine: spark`")
+    fmt = data.get("format")
+    if engine == "spark" and fmt not in (None, "parquet", "delta"):
+        raise ConfigError(f"{at}: `data.format`={fmt!r} must be 'parquet' or 'delta' with `engine: spark`")
+    if fmt == "delta" and (engine != "spark" or given != ["path"]):
+        raise ConfigError(f"{at}: `data.format`='delta' needs `data.engine: spark` and `data.path`")
     return DataConfig(
         path=resolve(data["path"]) if "path" in data else Path(f"spark-{given[0]}"),
         target=data["target"],

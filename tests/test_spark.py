@@ -37,6 +37,8 @@ def spark() -> Any:
 
     session = local_session(cores=2, app="mlgate-tests")
     session.conf.set("spark.sql.shuffle.partitions", "2")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    session.conf.set("spark.sql.codegen.wholeStage", "false")
     yield session
     session.stop()
 
@@ -419,7 +421,10 @@ def test_a_catalog_table_or_a_query_gives_the_data_checks_of_the_parquet_file(
         ("{table: holdout, target: y}", "`data.table` needs `data.engine: spark`"),
         ("{engine: spark, target: y}", "must name exactly one of `path`, `table` or `query`"),
         ("{engine: spark, path: a, table: b, target: y}", "got path, table"),
-        ("{engine: spark, path: a, format: csv, target: y}", "must be 'parquet' with `engine: spark`"),
+        (
+            "{engine: spark, path: a, format: csv, target: y}",
+            "must be 'parquet' or 'delta' with `engine: spark`",
+        ),
         ("{target: y}", "missing required key `data.path`"),
     ],
 )

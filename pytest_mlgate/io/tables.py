@@ -61,6 +61,7 @@ def iter_table_chunks(
     import pandas as pd
 
     if not path.is_file():
+        _refuse_folder(path, what)
         raise DataError(f"{what} file `{path}` does not exist")
     fmt = table_format(path, declared_format)
     try:
@@ -89,6 +90,14 @@ def iter_table_chunks(
         raise DataError(f"{what} file `{path}` could not be read as {fmt}: {exc}") from None
 
 
+def _refuse_folder(path: Path, what: str) -> None:
+    if (path / "_delta_log").is_dir():
+        raise DataError(
+            f"{what} `{path}` is a Delta table (it holds _delta_log/); this engine reads one CSV or Parquet "
+            "file: read the table with `data.engine: spark` (or `mlgate profile --engine spark`)"
+        )
+
+
 def _require(path: Path, what: str, names: list[str], columns: list[str]) -> None:
     missing = [c for c in columns if c not in names]
     if missing:
@@ -102,6 +111,7 @@ def read_table(path: Path, declared_format: str | None = None, what: str = "data
     if not path.exists():
         raise DataError(f"{what} file `{path}` does not exist")
     if not path.is_file():
+        _refuse_folder(path, what)
         raise DataError(f"{what} file `{path}` is not a regular file")
     fmt = table_format(path, declared_format)
     try:

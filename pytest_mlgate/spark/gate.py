@@ -37,6 +37,7 @@ from ..stats.paired import SMALL_SAMPLE_ROWS, compare, compare_cell_counts, esti
 from ..stats.result import Comparison, Estimate
 from ..stats.rng import stream
 from . import require_pyspark
+from .read import Read, read_path
 from .sufficient import (
     Prepared,
     add_placements,
@@ -49,24 +50,23 @@ from .sufficient import (
 
 
 def read_frame(config: GateConfig, spark: Any = None) -> Any:
-    """The DataFrame that ``data:`` names: a catalog table, a SQL query or a Parquet folder."""
+    """The DataFrame that ``data:`` names: a catalog table, a SQL query, a Parquet folder or a Delta table."""
+    return read_data(config, spark).frame
+
+
+def read_data(config: GateConfig, spark: Any = None) -> Read:
+    """What ``data:`` names, and for a Delta table which version was read."""
     require_pyspark()
     from . import local_session
 
     session = spark or local_session()
     data = config.data
+    if data.table is None and data.query is None:
+        return read_path(session, data.path, declared=data.format)
     try:
-        if data.table is not None:
-            return session.table(data.table)
-        if data.query is not None:
-            return session.sql(data.query)
-        if not data.path.exists():
-            raise DataError(f"`data.path`: `{data.path}` does not exist")
-        return session.read.parquet(str(data.path))
-    except DataError:
-        raise
-    except Exception as exc:  # Spark's AnalysisException and friends: a table or file it cannot read
-        what = data.table or data.query or data.path
+        return Read(session.table(data.table) if data.table is not None else session.sql(data.query))
+    except Exception as exc:  # Spark's AnalysisException and friends: a table it cannot read
+        what = data.table or data.query
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"Spark could not read `data` ({what}): {first}") from None
 
@@ -75,8 +75,10 @@ def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
     """Run the gate on ``frame`` (default: what ``config.data`` names). Raises ConfigError/DataError."""
     require_pyspark()
     _refuse_unsupported(config)
+    delta = None
     if frame is None:
-        frame = read_frame(config)
+        read = read_data(config)
+        frame, delta = read.frame, read.delta
     with _spark_errors():
         prep = prepare(config, frame)
         try:
@@ -92,7 +94,7 @@ def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
         seed=config.seed,
         fail_on=config.fail_on,
         checks=tuple(checks),
-        provenance=_provenance(config, prep),
+        provenance=_provenance(config, prep, delta),
         summary=summary,
     )
 
@@ -433,7 +435,7 @@ def _data_checks(config: GateConfig, frame: Any, prep: Prepared) -> list[CheckRe
 
         current = frame
         if config.drift.current is not None:
-            current = frame.sparkSession.read.parquet(str(config.drift.current))
+            current = read_path(frame.sparkSession, config.drift.current, key="drift.current").frame
         checks += run_spark_drift(config.drift, current, config.data.target)
     if config.fairness is not None:
         from .fairness import run_spark_fairness
@@ -442,7 +444,7 @@ def _data_checks(config: GateConfig, frame: Any, prep: Prepared) -> list[CheckRe
     return checks
 
 
-def _provenance(config: GateConfig, prep: Prepared) -> dict[str, Any]:
+def _provenance(config: GateConfig, prep: Prepared, delta: dict[str, Any] | None) -> dict[str, Any]:
     run = run_provenance(config)
     where = config.data.table or config.data.query or str(config.data.path)
     return {
@@ -454,6 +456,7 @@ def _provenance(config: GateConfig, prep: Prepared) -> dict[str, Any]:
             "rows": prep.n,
             "target": config.data.target,
             "engine": "spark",
+            **({"delta": delta} if delta is not None else {}),
         },
         "task": config.task,
         "classes": list(prep.classes),

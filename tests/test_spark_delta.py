@@ -1,0 +1,216 @@
+"""Delta tables on the Spark engine: only the rows the log holds are counted, or the read is refused.
+
+The tables are written with deltalake (delta-rs); an overwrite and a delete leave the
+removed Parquet files on disk, as they stay until a vacuum, so reading the folder as
+plain Parquet would count them. The session has no Delta data source (delta-spark's
+jars come from Maven, out of reach here), so these tests read through deltalake.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from test_spark import _assert_same, _binary_frame
+
+from pytest_mlgate.config import load_config
+from pytest_mlgate.errors import ConfigError
+
+# One JVM per test process: these share tests/test_spark.py's xdist worker and its active session.
+pytestmark = pytest.mark.xdist_group("spark")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    pytest.importorskip("pyspark")
+    from pytest_mlgate.spark import local_session
+
+    session = local_session(cores=2, app="mlgate-tests")  # the active session, when test_spark made one
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+GATE = """
+task: binary
+data: {DATA, target: label}
+candidate: {column: cand}
+baseline: {column: base}
+metrics: {accuracy: {margin: 0.02, min: 0.5}, log_loss: {margin: 0.05}}
+fairness: {sensitive: [group], max_difference: 0.3}
+"""
+
+
+def _gate_both(tmp: Path, table: Path, live: pd.DataFrame) -> tuple[Any, Any]:
+    """The single-machine gate on a Parquet file of the live rows, and the Spark gate on the table."""
+    from pytest_mlgate.gate import run_gate
+    from pytest_mlgate.spark.gate import run_spark_gate
+
+    live.to_parquet(tmp / "live.parquet", index=False)
+    (tmp / "single.yaml").write_text(GATE.replace("DATA", "path: live.parquet"), encoding="utf-8")
+    (tmp / "spark.yaml").write_text(
+        GATE.replace("DATA", f"engine: spark, path: {table.name}"), encoding="utf-8"
+    )
+    return run_gate(load_config(tmp / "single.yaml")), run_spark_gate(load_config(tmp / "spark.yaml"))
+
+
+@pytest.mark.slow
+def test_the_gate_and_the_profile_count_only_the_rows_the_log_holds(spark: Any, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    from pytest_mlgate.cli import main
+    from pytest_mlgate.profile import build_profile, frame_chunks, load_profile
+
+    table = tmp_path / "holdout"
+    deltalake.write_deltalake(table, _binary_frame(21, n=700))  # version 0
+    rows = _binary_frame(22, n=600)
+    deltalake.write_deltalake(table, rows, mode="overwrite")  # version 1: the 700 rows' file stays
+    deltalake.DeltaTable(table).delete("income > 40")  # version 2: rewrites the file without them
+    live = rows[rows["income"] <= 40].reset_index(drop=True)
+    assert 0 < len(live) < len(rows)
+    # What the old reader saw: every Parquet file in the folder, removed ones included.
+    assert spark.read.parquet(str(table)).count() == 700 + len(rows) + len(live)
+
+    single, distributed = _gate_both(tmp_path, table, live)
+    _assert_same(single, distributed)
+    data = distributed.provenance["data"]
+    assert data["rows"] == len(live)
+    assert data["delta"] == {"reader": "deltalake", "version": 2, "files": 1}
+
+    # Profiled on the edges of the live rows' own single-machine profile, the counts must be its counts.
+    expected = build_profile(frame_chunks(live), columns=["income", "region"])
+    expected.write(tmp_path / "reference.json")
+    out = tmp_path / "profile.json"
+    args = ["profile", str(table), "--engine", "spark", "--like", str(tmp_path / "reference.json")]
+    assert main([*args, "-o", str(out)]) == 0
+    profile = load_profile(out)
+    assert profile.rows == len(live)
+    for name in ("income", "region"):
+        got, want = profile.columns[name], expected.columns[name]
+        assert (got.count, got.counts, got.categories, got.other) == (
+            want.count,
+            want.counts,
+            want.categories,
+            want.other,
+        )
+
+
+@pytest.mark.slow
+def test_a_partitioned_table_keeps_the_partition_values_and_types_of_the_delta_schema(
+    spark: Any, tmp_path: Path
+) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    from pytest_mlgate.spark.read import read_path
+
+    # Over 1,000 live rows: the moments path, which does not depend on the order partitions are read in.
+    rows = _binary_frame(24, n=1_800)
+    # Zero-padded codes: partition discovery would infer integers and turn "01" into 1.
+    rows["group"] = rows["group"].map({"a": "01", "b": "02", "c": "10"})
+    rows["day"] = rows.index % 3
+    table = tmp_path / "holdout"
+    deltalake.write_deltalake(table, rows, partition_by=["group", "day"])
+    deltalake.DeltaTable(table).delete("day = 2")
+    live = rows[rows["day"] != 2].reset_index(drop=True)
+
+    frame = read_path(spark, table).frame
+    assert dict(frame.dtypes)["group"] == "string" and dict(frame.dtypes)["day"] == "bigint"
+    got = frame.toPandas().sort_values(["cand", "base", "income"]).reset_index(drop=True)
+    want = live.sort_values(["cand", "base", "income"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[list(want.columns)], want, check_dtype=False)
+
+    single, distributed = _gate_both(tmp_path, table, live)
+    _assert_same(single, distributed)
+    fairness = [
+        (a, b) for a, b in zip(single.checks, distributed.checks, strict=True) if a.kind == "fairness"
+    ]
+    assert fairness and all(b.details["groups"] == a.details["groups"] for a, b in fairness)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("configuration", "feature"),
+    [
+        ({"delta.columnMapping.mode": "name"}, "columnMapping"),
+        ({"delta.enableDeletionVectors": "true"}, "deletionVectors"),
+    ],
+)
+def test_a_table_whose_reader_protocol_plain_files_cannot_honour_is_refused(
+    spark: Any, tmp_path: Path, configuration: dict[str, str], feature: str
+) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    from pytest_mlgate.cli import main
+
+    table = tmp_path / "holdout"
+    deltalake.write_deltalake(table, _binary_frame(25, n=50), configuration=configuration)
+    (tmp_path / "spark.yaml").write_text(
+        GATE.replace("DATA", "engine: spark, path: holdout"), encoding="utf-8"
+    )
+    from pytest_mlgate.spark.gate import run_spark_gate
+
+    with pytest.raises(ConfigError, match=rf"`data\.path`=`{re.escape(str(table))}` .*needs .*{feature}"):
+        run_spark_gate(load_config(tmp_path / "spark.yaml"))
+    assert main(["gate", "-c", str(tmp_path / "spark.yaml")]) == 2
+
+
+@pytest.mark.slow
+def test_without_deltalake_a_delta_folder_is_refused_not_read_as_parquet(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    from pytest_mlgate.cli import main
+
+    table = tmp_path / "holdout"
+    deltalake.write_deltalake(table, _binary_frame(26, n=50))
+    (tmp_path / "spark.yaml").write_text(
+        GATE.replace("DATA", "engine: spark, path: holdout"), encoding="utf-8"
+    )
+    monkeypatch.setitem(sys.modules, "deltalake", None)  # `import deltalake` now raises ImportError
+    capsys.readouterr()
+    assert main(["gate", "-c", str(tmp_path / "spark.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "is a Delta table (it holds _delta_log/)" in err and "delta-spark" in err
+    assert re.search(r"pip install '(deltalake|pytest-mlgate\[delta\])", err), err
+    assert "would count rows the log removed" in err
+    out = tmp_path / "profile.json"
+    assert main(["profile", str(table), "--engine", "spark", "-o", str(out)]) == 2
+    assert "is a Delta table" in capsys.readouterr().err and not out.exists()
+
+
+# --- without Spark -----------------------------------------------------------------------------
+
+
+def test_format_delta_is_accepted_with_spark_only(tmp_path: Path) -> None:
+    body = "task: binary\ndata: {DATA, target: y}\ncandidate: {column: p}\nmetrics: {accuracy: {min: 0.5}}\n"
+    path = tmp_path / "mlgate.yaml"
+    path.write_text(body.replace("DATA", "engine: spark, path: t, format: delta"), encoding="utf-8")
+    assert load_config(path).data.format == "delta"
+    for data, message in (
+        ("path: t, format: delta", "`data.format`='delta' needs `data.engine: spark` and `data.path`"),
+        ("engine: spark, table: t, format: delta", "needs `data.engine: spark` and `data.path`"),
+        ("engine: spark, path: t, format: csv", "must be 'parquet' or 'delta' with `engine: spark`"),
+    ):
+        path.write_text(body.replace("DATA", data), encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_config(path)
+
+
+def test_the_single_machine_engine_names_a_delta_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_mlgate.cli import main
+
+    table = tmp_path / "holdout"
+    (table / "_delta_log").mkdir(parents=True)
+    (tmp_path / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: holdout, format: parquet, target: label}\n"
+        "candidate: {column: cand}\nmetrics: {accuracy: {min: 0.5}}\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["gate", "-c", str(tmp_path / "mlgate.yaml")]) == 3
+    assert "is a Delta table (it holds _delta_log/)" in capsys.readouterr().err
+    assert main(["profile", str(table), "-o", str(tmp_path / "p.json")]) == 3
+    assert "read the table with `data.engine: spark`" in capsys.readouterr().err

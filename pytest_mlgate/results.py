@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 from .stats.result import Interval
 
-SCHEMA_VERSION = "1.10"
+SCHEMA_VERSION = "1.11"
 
 Status = Literal["pass", "fail", "warn", "inconclusive", "error"]
 Decision = Literal["promote", "keep", "reject", "pass"]

@@ -8,6 +8,7 @@ jars come from Maven, out of reach here), so these tests read through deltalake.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -45,16 +46,22 @@ fairness: {sensitive: [group], max_difference: 0.3}
 """
 
 
-def _gate_both(tmp: Path, table: Path, live: pd.DataFrame) -> tuple[Any, Any]:
-    """The single-machine gate on a Parquet file of the live rows, and the Spark gate on the table."""
+def _gate_both(tmp: Path, table: Path, live: pd.DataFrame, drift: bool = False) -> tuple[Any, Any]:
+    """The single-machine gate on a Parquet file of the live rows, and the Spark gate on the table.
+
+    With ``drift``, the Spark gate names the table again as `drift.current`, the third place that reads it.
+    """
     from pytest_mlgate.gate import run_gate
     from pytest_mlgate.spark.gate import run_spark_gate
 
     live.to_parquet(tmp / "live.parquet", index=False)
-    (tmp / "single.yaml").write_text(GATE.replace("DATA", "path: live.parquet"), encoding="utf-8")
-    (tmp / "spark.yaml").write_text(
-        GATE.replace("DATA", f"engine: spark, path: {table.name}"), encoding="utf-8"
-    )
+    single = GATE.replace("DATA", "path: live.parquet")
+    spark = GATE.replace("DATA", f"engine: spark, path: {table.name}")
+    if drift:
+        single += "drift: {reference: reference.json}\n"
+        spark += f"drift: {{reference: reference.json, current: {table.name}}}\n"
+    (tmp / "single.yaml").write_text(single, encoding="utf-8")
+    (tmp / "spark.yaml").write_text(spark, encoding="utf-8")
     return run_gate(load_config(tmp / "single.yaml")), run_spark_gate(load_config(tmp / "spark.yaml"))
 
 
@@ -74,11 +81,19 @@ def test_the_gate_and_the_profile_count_only_the_rows_the_log_holds(spark: Any, 
     # What the old reader saw: every Parquet file in the folder, removed ones included.
     assert spark.read.parquet(str(table)).count() == 700 + len(rows) + len(live)
 
-    single, distributed = _gate_both(tmp_path, table, live)
+    build_profile(frame_chunks(_binary_frame(23, n=500)), columns=["income", "region"]).write(
+        tmp_path / "reference.json"
+    )
+    single, distributed = _gate_both(tmp_path, table, live, drift=True)
     _assert_same(single, distributed)
+    assert {"drift:income", "drift:region"} <= {c.id for c in distributed.checks}
     data = distributed.provenance["data"]
     assert data["rows"] == len(live)
     assert data["delta"] == {"reader": "deltalake", "version": 2, "files": 1}
+    jsonschema = pytest.importorskip("jsonschema")
+    from pytest_mlgate.report.validate import report_schema
+
+    jsonschema.validate(json.loads(distributed.to_json()), report_schema())
 
     # Profiled on the edges of the live rows' own single-machine profile, the counts must be its counts.
     expected = build_profile(frame_chunks(live), columns=["income", "region"])

@@ -132,5 +132,7 @@ def _live_files(table: Any, path: Path, key: str) -> list[str]:
 
 
 def _first_line(exc: Exception) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return lines[0].strip() if lines else type(exc).__name__
+    # py4j opens with "An error occurred while calling o39.load."; the JVM's own message follows it.
+    lines = [line.strip(" :") for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("An error occurred while calling")] or lines
+    return lines[0] if lines else type(exc).__name__

@@ -194,6 +194,45 @@ def test_without_deltalake_a_delta_folder_is_refused_not_read_as_parquet(
     assert "is a Delta table" in capsys.readouterr().err and not out.exists()
 
 
+@pytest.mark.slow
+def test_a_session_with_a_delta_data_source_reads_the_table_through_it(spark: Any, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    from pyspark.sql.datasource import DataSource, DataSourceReader
+
+    from pytest_mlgate.spark.read import read_path
+
+    table = tmp_path / "holdout"
+    deltalake.write_deltalake(table, pd.DataFrame({"a": [1, 2, 3]}))
+
+    # delta-spark's jars come from Maven, out of reach here: a Python data source registered under the
+    # name "delta" stands in for it. Defined in the test, so that cloudpickle ships it to the worker by
+    # value. Its schema differs from the table's, which shows which reader ran; no rows are read, since
+    # Spark's Python worker may run on an interpreter without pyarrow.
+    class Reader(DataSourceReader):
+        def read(self, partition: Any) -> Any:
+            yield ("from the delta source",)
+
+    class Delta(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return "delta"
+
+        def schema(self) -> str:
+            return "marker string"
+
+        def reader(self, schema: Any) -> Any:
+            return Reader()
+
+    # A new session has its own registry of data sources (and shares the JVM): the module's session
+    # stays without a Delta source.
+    with_delta = spark.newSession()
+    with_delta.dataSource.register(Delta)
+    read = read_path(with_delta, table)
+    assert read.delta == {"reader": "spark delta source"}
+    assert read.frame.columns == ["marker"]
+    assert read_path(spark, table).delta == {"reader": "deltalake", "version": 0, "files": 1}
+
+
 # --- without Spark -----------------------------------------------------------------------------
 
 

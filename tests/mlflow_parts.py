@@ -25,6 +25,9 @@ import pandas as pd
 
 BIN = Path(sys.executable).parent
 STARTUP_S = 90.0
+# Given, so that log_model does not infer them: inference loads the model again in a child Python
+# (about 8 s each on 2 cores) and the tests never read them.
+SKLEARN_REQUIREMENTS = ["scikit-learn"]
 
 
 def free_port() -> int:
@@ -159,7 +162,9 @@ def tracking(uri: str) -> Iterator[Any]:
 def register(uri: str, name: str, model: Any, *, run_name: str = "train") -> str:
     """Log ``model`` in a new run and register it as the next version of ``name``; returns the version."""
     with tracking(uri) as mlflow, mlflow.start_run(run_name=run_name):
-        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=name)
+        info = mlflow.sklearn.log_model(
+            model, name="model", registered_model_name=name, pip_requirements=SKLEARN_REQUIREMENTS
+        )
     return str(info.registered_model_version)
 
 

@@ -210,14 +210,24 @@ def test_untracked_data_adds_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_the_training_runs_dataset_is_shown_and_the_dvc_hash_tags_the_version(
     mlflow_server: Any, trained: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mlflow_parts import cli, client, credit_like, make_project, tracking, unique_name
+    from mlflow_parts import (
+        SKLEARN_REQUIREMENTS,
+        cli,
+        client,
+        credit_like,
+        make_project,
+        tracking,
+        unique_name,
+    )
 
     name = unique_name("lineage")
     train = credit_like(2000, seed=1)
     with tracking(mlflow_server.url) as mlflow, mlflow.start_run(run_name="train") as run:
         dataset = mlflow.data.from_pandas(train, source="s3://bucket/credit/train.csv", name="credit-train")
         mlflow.log_input(dataset, context="training")
-        mlflow.sklearn.log_model(trained["strong"], name="model", registered_model_name=name)
+        mlflow.sklearn.log_model(
+            trained["strong"], name="model", registered_model_name=name, pip_requirements=SKLEARN_REQUIREMENTS
+        )
     project = make_project(tmp_path / "project", mlflow_server.url, trained["holdout"], name=name)
     (project.root / ".dvc").mkdir()
     (project.root / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlflow_parts import MlflowServer, Project, free_port, make_project, register, tracking
+from mlflow_parts import (
+    SKLEARN_REQUIREMENTS,
+    MlflowServer,
+    Project,
+    free_port,
+    make_project,
+    register,
+    tracking,
+)
 
 from pytest_mlgate.cli import main
 from pytest_mlgate.registry.connect import EMBEDDED_DB, tracking_uri
@@ -207,7 +215,12 @@ def test_embedded_store_end_to_end_without_a_server(
         )
         for kind in ("weak", "strong"):
             with mlflow.start_run(experiment_id=experiment):
-                mlflow.sklearn.log_model(trained[kind], name="model", registered_model_name="embedded")
+                mlflow.sklearn.log_model(
+                    trained[kind],
+                    name="model",
+                    registered_model_name="embedded",
+                    pip_requirements=SKLEARN_REQUIREMENTS,
+                )
     path = proj.config("models:/embedded/2", "models:/embedded/1")
     path.write_text(path.read_text().replace("mlflow: {tracking_uri: 'unused'}\n", ""))
     monkeypatch.chdir(proj.root)

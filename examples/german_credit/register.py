@@ -27,6 +27,7 @@ def main(workspace: Path) -> None:
     import warnings
 
     import mlflow
+    import sklearn
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*Integer columns.*")  # the holdout has no missing integers
@@ -44,8 +45,13 @@ def main(workspace: Path) -> None:
         model = sio.load(path, trusted=sio.get_untrusted_types(file=path) or None)
         with mlflow.start_run(experiment_id=experiment, run_name=name):
             mlflow.log_param("trained_as", name)
+            # Stated, not inferred: inferring them loads the model once more in a child Python.
             info = mlflow.sklearn.log_model(
-                model, name="model", registered_model_name=MODEL, input_example=example
+                model,
+                name="model",
+                registered_model_name=MODEL,
+                input_example=example,
+                pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
             )
         print(f"registered {MODEL} v{info.registered_model_version}: {name}")
 

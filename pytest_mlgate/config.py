@@ -133,6 +133,12 @@ _SCHEMA: dict[str, Key] = {
                 "Column that names a row, shown beside the rows where the models disagree most in the "
                 "HTML report (never given to a model).",
             ),
+            "version": Key(
+                "integer",
+                "With `engine: spark` and a Delta table in `path`: the table version to read "
+                "(default: the latest).",
+                minimum=0,
+            ),
         },
     ),
     "candidate": Key("object", "Where the candidate's predictions come from.", children=_SOURCE),
@@ -546,6 +552,8 @@ class DataConfig:
     query: str | None = None
     id: str | None = None
     """A column naming each row, for the report's disagreement table."""
+    version: int | None = None
+    """The version of a Delta table to read (engine spark); None reads the latest."""
 
 
 @dataclass(frozen=True)
@@ -1039,6 +1047,8 @@ def _data(
         raise ConfigError(f"{at}: `data.format`={fmt!r} must be 'parquet' or 'delta' with `engine: spark`")
     if fmt == "delta" and (engine != "spark" or given != ["path"]):
         raise ConfigError(f"{at}: `data.format`='delta' needs `data.engine: spark` and `data.path`")
+    if "version" in data and (engine != "spark" or given != ["path"]):
+        raise ConfigError(f"{at}: `data.version` needs `data.engine: spark` and a Delta table in `data.path`")
     return DataConfig(
         path=resolve(data["path"]) if "path" in data else Path(f"spark-{given[0]}"),
         target=data["target"],
@@ -1048,6 +1058,7 @@ def _data(
         table=data.get("table"),
         query=data.get("query"),
         id=data.get("id"),
+        version=int(data["version"]) if "version" in data else None,
     )
 
 

@@ -95,6 +95,25 @@ def test_the_gate_and_the_profile_count_only_the_rows_the_log_holds(spark: Any, 
 
     jsonschema.validate(json.loads(distributed.to_json()), report_schema())
 
+    # `data.version` reads the table as it was: 700 rows at version 0, all 600 at version 1.
+    from pytest_mlgate.spark.gate import read_data
+
+    for version, count in ((0, 700), (1, len(rows))):
+        (tmp_path / "old.yaml").write_text(
+            GATE.replace("DATA", f"engine: spark, path: holdout, version: {version}"), encoding="utf-8"
+        )
+        read = read_data(load_config(tmp_path / "old.yaml"), spark)
+        assert (read.frame.count(), read.delta["version"]) == (count, version)
+    (tmp_path / "old.yaml").write_text(
+        GATE.replace("DATA", "engine: spark, path: holdout, version: 9"), encoding="utf-8"
+    )
+    assert main(["gate", "-c", str(tmp_path / "old.yaml")]) == 3
+    (tmp_path / "old.yaml").write_text(
+        GATE.replace("DATA", "engine: spark, path: live.parquet, version: 0"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"`data\.version`=0 needs a Delta table"):
+        read_data(load_config(tmp_path / "old.yaml"), spark)
+
     # Profiled on the edges of the live rows' own single-machine profile, the counts must be its counts.
     expected = build_profile(frame_chunks(live), columns=["income", "region"])
     expected.write(tmp_path / "reference.json")
@@ -245,6 +264,8 @@ def test_format_delta_is_accepted_with_spark_only(tmp_path: Path) -> None:
         ("path: t, format: delta", "`data.format`='delta' needs `data.engine: spark` and `data.path`"),
         ("engine: spark, table: t, format: delta", "needs `data.engine: spark` and `data.path`"),
         ("engine: spark, path: t, format: csv", "must be 'parquet' or 'delta' with `engine: spark`"),
+        ("path: t.csv, version: 3", "`data.version` needs `data.engine: spark` and a Delta table"),
+        ("engine: spark, path: t, version: -1", "`data.version`=-1 must be"),
     ):
         path.write_text(body.replace("DATA", data), encoding="utf-8")
         with pytest.raises(ConfigError, match=re.escape(message)):

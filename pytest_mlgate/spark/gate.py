@@ -62,7 +62,7 @@ def read_data(config: GateConfig, spark: Any = None) -> Read:
     session = spark or local_session()
     data = config.data
     if data.table is None and data.query is None:
-        return read_path(session, data.path, declared=data.format)
+        return read_path(session, data.path, declared=data.format, version=data.version)
     try:
         return Read(session.table(data.table) if data.table is not None else session.sql(data.query))
     except Exception as exc:  # Spark's AnalysisException and friends: a table it cannot read

@@ -34,15 +34,27 @@ def is_delta(path: Path, declared: str | None = None) -> bool:
     return declared == "delta" or (path / "_delta_log").is_dir()
 
 
-def read_path(session: Any, path: Path, *, key: str = "data.path", declared: str | None = None) -> Read:
-    """Read a Parquet file or folder, or a Delta table, as a Spark DataFrame.
+def read_path(
+    session: Any,
+    path: Path,
+    *,
+    key: str = "data.path",
+    declared: str | None = None,
+    version: int | None = None,
+) -> Read:
+    """Read a Parquet file or folder, or a Delta table (at ``version``, default the latest).
 
     Raises ConfigError (exit 2) for a Delta table that cannot be read correctly here,
     DataError (exit 3) for data that is missing or unreadable.
     """
     if not path.exists():
         raise DataError(f"`{key}`: `{path}` does not exist")
-    if not is_delta(path, declared):
+    delta = is_delta(path, declared)
+    if version is not None and not delta:
+        raise ConfigError(
+            f"`data.version`={version} needs a Delta table, and `{key}`=`{path}` holds no _delta_log/"
+        )
+    if not delta:
         try:
             return Read(session.read.parquet(str(path)))
         except Exception as exc:  # Spark's AnalysisException: not Parquet, or an empty folder
@@ -50,15 +62,20 @@ def read_path(session: Any, path: Path, *, key: str = "data.path", declared: str
                 f"`{key}`: Spark could not read `{path}` as Parquet: {_first_line(exc)}"
             ) from None
     try:
-        frame = session.read.format("delta").load(str(path))
+        reader = session.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        frame = reader.load(str(path))
     except Exception as exc:
         if not _no_delta_source(exc):
             raise DataError(
                 f"`{key}`: Spark could not read Delta table `{path}`: {_first_line(exc)}"
             ) from None
     else:
-        return Read(frame, {"reader": "spark delta source"})
-    return _read_with_deltalake(session, path, key)
+        return Read(
+            frame, {"reader": "spark delta source", **({"version": version} if version is not None else {})}
+        )
+    return _read_with_deltalake(session, path, key, version)
 
 
 def _no_delta_source(exc: Exception) -> bool:
@@ -67,7 +84,7 @@ def _no_delta_source(exc: Exception) -> bool:
     return "DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source: delta" in text
 
 
-def _read_with_deltalake(session: Any, path: Path, key: str) -> Read:
+def _read_with_deltalake(session: Any, path: Path, key: str, version: int | None) -> Read:
     try:
         from deltalake import DeltaTable
     except ImportError:
@@ -79,8 +96,8 @@ def _read_with_deltalake(session: Any, path: Path, key: str) -> Read:
             "reading its Parquet files directly would count rows the log removed"
         ) from None
     try:
-        table = DeltaTable(str(path))
-    except Exception as exc:  # TableNotFoundError, a corrupt log, a protocol delta-rs cannot read
+        table = DeltaTable(str(path), version=version)
+    except Exception as exc:  # not a table, a version it never had, a corrupt log, a newer protocol
         raise DataError(f"`{key}`: `{path}` could not be read as a Delta table: {_first_line(exc)}") from None
     _refuse_protocol(table, path, key)
     from pyspark.sql.types import StructType

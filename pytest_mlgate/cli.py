@@ -220,7 +220,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--chunk-rows", type=int, default=200_000, help="rows per chunk (memory bound)")
     profile.add_argument(
-        "--engine", choices=("pandas", "spark"), default="pandas", help="spark: DATA is a Parquet folder"
+        "--engine",
+        choices=("pandas", "spark"),
+        default="pandas",
+        help="spark: DATA is a Parquet folder or a Delta table",
     )
     profile.add_argument(
         "--like",

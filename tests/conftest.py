@@ -1,4 +1,4 @@
-"""Session-wide real parts: one `mlflow server` on 127.0.0.1 for the registry tests.
+"""Session-wide real parts: one `mlflow server` on 127.0.0.1 for the registry tests, one Spark session.
 
 Started only when a test asks for it, stopped at the end of the session.
 """
@@ -101,3 +101,18 @@ def runner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = next((root / "lib").glob("python3*/site-packages"))
     (site / "mlgate-harness-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     return root / "bin"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session per test process; its tests share an xdist group, so one JVM starts."""
+    pytest.importorskip("pyspark")  # the dev extra installs it; Java comes from .ci/run
+    from pytest_mlgate.spark import local_session
+
+    session = local_session(cores=2, app="mlgate-tests")
+    # On tables of a few thousand rows the cost is the number of Spark jobs: one score range and no
+    # adaptive re-planning run a third as many. Tests of the score ranges ask for several themselves.
+    session.conf.set("spark.sql.shuffle.partitions", "1")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    yield session
+    session.stop()

@@ -9,10 +9,12 @@ session serves the whole module; the config checks at the end need none.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +32,15 @@ pytestmark = pytest.mark.xdist_group("spark")
 N = 2_000  # above SMALL_SAMPLE_ROWS, so the moments path runs, and small enough to be quick
 
 
-@pytest.fixture(scope="session")
-def spark() -> Any:
-    pytest.importorskip("pyspark")  # the dev extra installs it; Java comes from .ci/run
-    from pytest_mlgate.spark import local_session
-
-    session = local_session(cores=2, app="mlgate-tests")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    session.conf.set("spark.sql.adaptive.enabled", "false")
-    session.conf.set("spark.sql.codegen.wholeStage", "false")
-    yield session
-    session.stop()
+@contextlib.contextmanager
+def score_ranges(spark: Any, ranges: int) -> Iterator[None]:
+    """``ranges`` shuffle partitions, hence AUC score ranges, for the block (the session uses one)."""
+    previous = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", str(ranges))
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", previous)
 
 
 def _write(tmp: Path, name: str, frame: pd.DataFrame) -> Path:
@@ -109,9 +109,10 @@ def test_binary_gate_drift_and_fairness_match_the_single_machine_path(spark: Any
     _write(tmp_path, "holdout.parquet", _binary_frame(1, shift=0.3))
     reference = build_profile(frame_chunks(_binary_frame(2)), columns=["income", "age", "region"])
     reference.write(tmp_path / "reference.json")
-    single, distributed = _both(
-        tmp_path,
-        """
+    with score_ranges(spark, 2):  # the whole gate once with the AUC cumulated over two ranges
+        single, distributed = _both(
+            tmp_path,
+            """
 task: binary
 data: {path: holdout.parquet, target: label, engine: ENGINE}
 candidate: {column: cand}
@@ -125,7 +126,7 @@ metrics:
 fairness: {sensitive: [group], max_difference: 0.2}
 drift: {reference: reference.json}
 """,
-    )
+        )
     # W1 reads the current quantiles from percentile_approx: rank error 1e-4 of the rows.
     _assert_same(single, distributed, {"drift:income": 1e-9, "drift:age": 1e-9})
     for a, b in zip(single.checks, distributed.checks, strict=True):
@@ -362,9 +363,7 @@ def test_auc_placements_are_exact_with_ties_and_no_step_gathers_the_scores_in_on
             "fine": rng.beta(2 + y, 2, n),
         }
     )
-    previous = spark.conf.get("spark.sql.shuffle.partitions")
-    spark.conf.set("spark.sql.shuffle.partitions", "7")  # seven score ranges, cumulated apart
-    try:
+    with score_ranges(spark, 7):  # seven score ranges, cumulated apart
         frame, m, n_neg = add_placements(
             spark.createDataFrame(data.assign(row=np.arange(n))),
             "pos",
@@ -372,8 +371,6 @@ def test_auc_placements_are_exact_with_ties_and_no_step_gathers_the_scores_in_on
         )
         plan = frame._jdf.queryExecution().executedPlan().toString()
         got = frame.orderBy("row").toPandas()
-    finally:
-        spark.conf.set("spark.sql.shuffle.partitions", previous)
     # A window with no partition key shows as an exchange to a single partition.
     assert "SinglePartition" not in plan, plan
     assert (m, n_neg) == (int(y.sum()), int(n - y.sum()))

@@ -25,17 +25,6 @@ from pytest_mlgate.errors import ConfigError
 pytestmark = pytest.mark.xdist_group("spark")
 
 
-@pytest.fixture(scope="session")
-def spark() -> Any:
-    pytest.importorskip("pyspark")
-    from pytest_mlgate.spark import local_session
-
-    session = local_session(cores=2, app="mlgate-tests")  # the active session, when test_spark made one
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
-
-
 GATE = """
 task: binary
 data: {DATA, target: label}

@@ -376,10 +376,12 @@ def add_placements(
     session = frame.sparkSession
     for i, (out, column) in enumerate(scores.items()):
         edges = sorted(set(totals[f"q{i}"] or ())) if levels else []
-        splits = [float("-inf"), *edges, float("inf")]
-        ranged = Bucketizer(splits=splits, inputCol="_s", outputCol="_r").transform(
-            rows.select(F.col(column).alias("_s"), F.col(pos).alias("_pos"))
-        )
+        scored = rows.select(F.col(column).alias("_s"), F.col(pos).alias("_pos"))
+        if edges:
+            splits = [float("-inf"), *edges, float("inf")]
+            ranged = Bucketizer(splits=splits, inputCol="_s", outputCol="_r").transform(scored)
+        else:  # one range (one shuffle partition): Bucketizer refuses splits without an inner edge
+            ranged = scored.withColumn("_r", F.lit(0.0))
         sums = ranged.groupBy("_r").agg(F.sum("_pos").alias("p"), F.count(F.lit(1)).alias("n")).collect()
         below_p = below_q = 0
         offsets = []

@@ -450,7 +450,21 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
         )
     else:
         print(f"nothing to do: {result}")
+    _print_alias_version(tracking, name, alias)
     return EXIT_OK
+
+
+def _print_alias_version(tracking: str, name: str, alias: str) -> None:
+    """`version: N`, the alias read back from the registry, for scripts (the rollback action's output)."""
+    from .registry.commands import history
+
+    try:
+        version = history(tracking, name).aliases.get(alias)
+    except Exception as exc:  # the rollback itself is done; a failed read-back only loses this line
+        print(f"note: could not read {name}@{alias} back from the registry: {type(exc).__name__}")
+        return
+    if version is not None:
+        print(f"version: {version}")
 
 
 def _cmd_promote_prompt(args: argparse.Namespace) -> int:

@@ -63,15 +63,26 @@ def action_checkout() -> Path:
     return _ACTION_COPY[0]
 
 
-_INSTALLED: set[tuple[str, str, str, str]] = set()
+_INSTALLED: set[tuple[str, str, str]] = set()
 
 
-def _installed_key(script: str, env: Mapping[str, str]) -> tuple[str, str, str, str] | None:
-    """What an `actions/lib/install.sh` step installs (script, action, extras, job Python), else None."""
-    if "lib/install.sh" not in script:
+_INSTALL_STEP = re.compile(
+    r'^(?P<bare>EXTRAS= )?bash "\$GITHUB_ACTION_PATH/[^"]*lib/install\.sh" "\$GITHUB_ACTION_PATH(?P<up>[^"]*)"$'
+)
+
+
+def _installed_key(script: str, env: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """What an `actions/lib/install.sh` step installs (checkout, extras, job Python), else None.
+
+    The root action installs `$GITHUB_ACTION_PATH` and the others `$GITHUB_ACTION_PATH/../..`: the same
+    folder of this process's checkout copy, so both count as one install.
+    """
+    found = _INSTALL_STEP.match(script.strip())
+    if found is None:
         return None
+    root = Path(env.get("GITHUB_ACTION_PATH", "") + found["up"]).resolve()
     python = env.get("PATH", "").split(os.pathsep)[0]
-    return script, env.get("GITHUB_ACTION_PATH", ""), env.get("EXTRAS", ""), python
+    return str(root), "" if found["bare"] else env.get("EXTRAS", ""), python
 
 
 def _in_checkout(path: Path) -> Path:

@@ -127,6 +127,8 @@ def test_first_champion_better_promoted_worse_refused_then_rollback(
 
     assert cli(project, "rollback", "--reason", "latency regression in prod", "--by", "oncall") == 0
     assert champion(project) == "1"
+    # The alias read back, the line the rollback action takes its `version` output from.
+    assert capsys.readouterr().out.splitlines()[-2:] == ["version: 1", "state: done"]
     assert cli(project, "rollback", "--reason", "again") == 0  # idempotent
     assert champion(project) == "1"
     assert "already rolled back" in capsys.readouterr().out

@@ -22,14 +22,20 @@ if [ "$status" -eq 0 ] && grep -q '^rolled back: ' "$log"; then moved=true; else
   echo "state=${state:-unknown}"
   echo "rolled-back=$moved"
 } >>"$GITHUB_OUTPUT"
-# Where the alias is now, from the registry rather than from what the rollback meant to do. The
-# history is validated by mlgate; the version is checked again before it reaches GITHUB_OUTPUT.
-mlgate history "${target[@]}" --json | python -c '
+# Where the alias is now, from the registry rather than from what the rollback meant to do: rollback
+# reads it back and prints `version: N` when it can; otherwise the history is asked. The history is
+# validated by mlgate; the version is checked again before it reaches GITHUB_OUTPUT.
+version=$(grep -Eo '^version: [1-9][0-9]*$' "$log" | tail -n 1)
+if [ -n "$version" ]; then
+  echo "version=${version#version: }" >>"$GITHUB_OUTPUT"
+else
+  mlgate history "${target[@]}" --json | python -c '
 import json, re, sys
 found = json.load(sys.stdin)
 version = str(found["aliases"].get(found["alias"], ""))
 print("version=" + (version if re.fullmatch(r"[1-9][0-9]*", version) else ""))' >>"$GITHUB_OUTPUT" \
-  || echo "version=" >>"$GITHUB_OUTPUT"
+    || echo "version=" >>"$GITHUB_OUTPUT"
+fi
 if [ "$status" -ne 0 ] && [ "${state:-unknown}" != unchanged ]; then
   echo "::error title=mlgate%3A rollback incomplete::The rollback stopped after (or while) moving the alias (state ${state:-unknown}); see the log above. Rerun this job to finish it."
 fi

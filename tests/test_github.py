@@ -176,6 +176,21 @@ def test_cli_publish_rejects_a_file_that_is_not_a_report(
     assert '`$.decision`="maybe" must be one of promote, keep, reject, pass' in capsys.readouterr().err
 
 
+def test_the_actions_report_steps_import_no_scipy_or_pandas(tmp_path: Path) -> None:
+    """The summary and comment steps only read a report: scipy.stats alone made each over a second."""
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report(check(1), decision="reject")), encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from pytest_mlgate.cli import main\n"
+        f"code = main(['github', 'publish', {str(path)!r}, '--annotate-file', 'mlgate.yaml'])\n"
+        "print(code, sorted({'scipy', 'pandas', 'mlflow', 'sklearn'} & set(sys.modules)))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [

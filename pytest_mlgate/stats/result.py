@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _sps
 
 
 class Unmeasurable(ValueError):
@@ -78,6 +77,10 @@ class Comparison:
             return float(np.mean(oriented >= bound))
         if self.se is None or self.se == 0.0:
             return 0.0 if self.oriented_delta < bound else 1.0
+        # Imported here: reading a report (the actions' summary and comment steps) needs Interval from
+        # this module, and scipy.stats alone costs those short processes over a second.
+        from scipy import stats as _sps
+
         z = (self.oriented_delta - bound) / self.se
         if self.df is None:
             return float(_sps.norm.cdf(z))

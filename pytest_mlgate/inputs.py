@@ -169,10 +169,6 @@ def _path(stack: list[_Open]) -> list[str]:
 _SHOWN = 6
 
 
-def _step(where: str, depth: int, step: str) -> str:
-    return where + step if depth < _SHOWN else where + "…" if depth == _SHOWN else where
-
-
 def load_json(path: Path, *, what: str, error: type[MlgateError], limit: int = MAX_JSON_BYTES) -> Any:
     """A JSON file within the size and nesting caps; ``error`` names the file otherwise."""
     text = read_text(path, limit=limit, what=what, error=error)
@@ -189,19 +185,31 @@ def load_json(path: Path, *, what: str, error: type[MlgateError], limit: int = M
 
 
 def too_deep(data: Any, limit: int = MAX_DEPTH) -> str | None:
-    """The JSON path of the first value nested deeper than ``limit``, or None; no recursion."""
-    todo: list[tuple[Any, str, int]] = [(data, "$", 0)]
+    """The JSON path of the first value nested deeper than ``limit``, or None; no recursion.
+
+    Only containers are visited and a path is spelled out only for the answer: a profile holds
+    hundreds of thousands of numbers, and naming each one's path cost more than parsing the file.
+    """
+    if not isinstance(data, (dict, list)):
+        return None
+    # (container, depth, trail): a trail is (parent trail, key or index, whether the key is a name).
+    todo: list[tuple[Any, int, Any]] = [(data, 0, None)]
     while todo:
-        value, where, depth = todo.pop()
-        if isinstance(value, dict):
-            children: Iterable[tuple[str, Any]] = (
-                (_step(where, depth, f".{k}"), v) for k, v in value.items()
-            )
-        elif isinstance(value, list):
-            children = ((_step(where, depth, f"[{i}]"), v) for i, v in enumerate(value))
-        else:
-            continue
+        value, depth, trail = todo.pop()
         if depth >= limit:
-            return where
-        todo.extend((v, p, depth + 1) for p, v in children)
+            return _spell(trail)
+        named = isinstance(value, dict)
+        for key, child in value.items() if named else enumerate(value):
+            if isinstance(child, (dict, list)):
+                todo.append((child, depth + 1, (trail, key, named)))
     return None
+
+
+def _spell(trail: Any) -> str:
+    """``$.a[0].b…``: the first steps of a trail, as the messages show paths."""
+    steps: list[str] = []
+    while trail is not None:
+        trail, key, named = trail
+        steps.append(f".{key}" if named else f"[{key}]")
+    steps.reverse()
+    return "$" + "".join(steps[:_SHOWN]) + ("…" if len(steps) > _SHOWN else "")

@@ -151,7 +151,12 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="render a JSON report")
     report.add_argument("report", type=Path, nargs="?", default=Path("mlgate-report.json"))
-    report.add_argument("--format", choices=("markdown", "text", "json", "html"), default="markdown")
+    report.add_argument(
+        "--format",
+        choices=("markdown", "md", "text", "json", "html"),
+        default="markdown",
+        help="markdown (or md), text, json or html",
+    )
     report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
 
     github = sub.add_parser("github", help="GitHub Actions glue: summary, annotations, outputs, PR comment")
@@ -713,11 +718,12 @@ def _render(path: Path, data: dict[str, Any], fmt: str) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    text = _render(args.report, _read_report(args.report), args.format)
+    fmt = "markdown" if args.format == "md" else args.format
+    text = _render(args.report, _read_report(args.report), fmt)
     if args.output:
         _write_text(args.output, text)
     else:
-        sys.stdout.write(_html_for_log(text) if args.format == "html" else text)
+        sys.stdout.write(_html_for_log(text) if fmt == "html" else text)
     return EXIT_OK
 
 

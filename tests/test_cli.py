@@ -164,6 +164,8 @@ def test_report_markdown_has_a_row_per_check(tmp_path: Path, capsys: pytest.Capt
     assert any(row.startswith("| compare:accuracy | fail |") for row in table_rows)
     assert any(row.startswith("| compare:roc_auc | fail |") for row in table_rows)
     assert len(table_rows) == 3  # header + one row per check
+    assert main(["report", str(tmp_path / "mlgate-report.json"), "--format", "md"]) == 0
+    assert capsys.readouterr().out == out  # md is markdown's short name
 
 
 def test_report_text_and_json_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

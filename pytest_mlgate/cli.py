@@ -27,6 +27,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"mlgate: error: {message}\n")
 
 
+PROMPT_TRACKING_HELP = "tracking URI (default: that of the mlgate config here, else $MLFLOW_TRACKING_URI)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlgate", description="Model quality gate: promote, keep or reject a candidate.")
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
@@ -117,14 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     rollback_prompt.add_argument("--to-version", help="roll back to this version (default: the previous one)")
     history_prompt = sub.add_parser("history-prompt", help="print a prompt's aliases, ledger and versions")
     history_prompt.add_argument("--prompt", required=True, help="prompt name in the registry")
-    history_prompt.add_argument("--tracking-uri", help="tracking URI (default: $MLFLOW_TRACKING_URI)")
+    history_prompt.add_argument("--tracking-uri", help=PROMPT_TRACKING_HELP)
     history_prompt.add_argument("--json", action="store_true", help="print JSON")
     for command in (promote_prompt, rollback_prompt):
         command.add_argument(
             "--reason", default="", required=command is rollback_prompt, help="why, for the ledger"
         )
         command.add_argument("--by", help="who, for the ledger (default: $GITHUB_ACTOR or the user)")
-        command.add_argument("--tracking-uri", help="tracking URI (default: $MLFLOW_TRACKING_URI)")
+        command.add_argument("--tracking-uri", help=PROMPT_TRACKING_HELP)
         command.add_argument(
             "--lock-timeout", type=float, default=30.0, help="seconds to wait for another promotion"
         )
@@ -432,6 +435,17 @@ def _optional_config() -> Path | None:
     return find_config(Path.cwd())
 
 
+def _prompt_tracking(given: str | None) -> str:
+    """``--tracking-uri``, else that of the config here (where its LLM gate reads `prompts:/`), else the env's."""
+    from .config import load_config
+    from .registry.connect import tracking_uri
+
+    if given:
+        return given
+    path = _optional_config()
+    return load_config(path.resolve()).tracking_uri() if path is not None else tracking_uri(None, None)
+
+
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from .registry.commands import rollback
 
@@ -474,7 +488,6 @@ def _print_alias_version(tracking: str, name: str, alias: str) -> None:
 
 def _cmd_promote_prompt(args: argparse.Namespace) -> int:
     from .llm.prompts import promote_prompt
-    from .registry.connect import tracking_uri
 
     made_here = None
     tracking = args.tracking_uri
@@ -494,7 +507,7 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
     elif args.config is not None:
         raise ConfigError("`--config` is used only with --rerun: without it the report is promoted as it is")
     move, notes = promote_prompt(
-        tracking or tracking_uri(None, None),
+        _prompt_tracking(tracking),
         args.prompt,
         args.report,
         alias=args.alias,
@@ -512,10 +525,9 @@ def _cmd_promote_prompt(args: argparse.Namespace) -> int:
 
 def _cmd_history_prompt(args: argparse.Namespace) -> int:
     from .llm.prompts import prompt_history
-    from .registry.connect import tracking_uri
     from .report.table import plain
 
-    found = prompt_history(args.tracking_uri or tracking_uri(None, None), args.prompt)
+    found = prompt_history(_prompt_tracking(args.tracking_uri), args.prompt)
     if args.json:
         sys.stdout.write(json.dumps(found, indent=2) + "\n")
         return EXIT_OK
@@ -544,10 +556,9 @@ def _cmd_history_prompt(args: argparse.Namespace) -> int:
 
 def _cmd_rollback_prompt(args: argparse.Namespace) -> int:
     from .llm.prompts import rollback_prompt
-    from .registry.connect import tracking_uri
 
     move = rollback_prompt(
-        args.tracking_uri or tracking_uri(None, None),
+        _prompt_tracking(args.tracking_uri),
         args.prompt,
         alias=args.alias,
         reason=args.reason,

@@ -799,6 +799,22 @@ def test_promote_prompt_moves_the_alias_with_compare_and_swap_and_rollback_moves
     assert _cli("history-prompt", "--prompt", name, "--tracking-uri", url) == 0
     assert "@production → v1" in capsys.readouterr().out
 
+    # Without --tracking-uri, the prompt commands use the registry of the config here, as the gate did.
+    here = tmp_path / "project"
+    here.mkdir()
+    (here / "mlgate.yaml").write_text(
+        "task: binary\ndata: {path: holdout.csv, target: y}\ncandidate: {column: c}\n"
+        f"metrics: {{accuracy: {{min: 0.5}}}}\nmlflow: {{tracking_uri: '{url}'}}\n",
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.chdir(here)
+        env.delenv("MLFLOW_TRACKING_URI", raising=False)
+        assert _cli("history-prompt", "--prompt", name, "--json") == 0
+        assert json.loads(capsys.readouterr().out)["aliases"] == {"production": "1"}
+        assert _cli("rollback-prompt", "--prompt", name, "--alias", "production", "--reason", "x") == 0
+        assert "nothing to do" in capsys.readouterr().out and alias() == "1"
+
 
 @pytest.mark.slow
 def test_promote_prompt_rerun_gates_on_registry_prompts_and_promotes_on_that_report(

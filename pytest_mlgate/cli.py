@@ -269,6 +269,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        # Not a bug, and not a verdict: the rows did not fit. Say what does fit, and free nothing first.
+        print(
+            f"mlgate: `{args.command}` ran out of memory: one machine holds the columns it uses in memory. "
+            "Gate a sample, or run it where the data is with `data.engine: spark` (docs/spark.md)",
+            file=sys.stderr,
+        )
+        return EXIT_DATA
     except Exception as exc:  # a bug of ours: say so without a wall of traceback
         if os.environ.get("MLGATE_DEBUG"):
             raise

@@ -614,3 +614,20 @@ def test_pytest_unknown_config_key_is_a_usage_error(pytester: pytest.Pytester) -
     assert "unknown key `metircs`" in err
     assert "did you mean `metrics`?" in err
     assert TRACEBACK not in err + result.stdout.str()
+
+
+def test_a_table_that_does_not_fit_in_memory_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1e8 rows on a 23 GiB machine ended as "internal error: MemoryError:" with exit 1, the code of a
+    # failed gate (measured with benchmarks/bench_spark.py); the rows not fitting is neither.
+    import pytest_mlgate.gate
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    binary_data(tmp_path)
+    monkeypatch.setattr(pytest_mlgate.gate, "run_gate", out_of_memory)
+    code, err = gate(tmp_path, BINARY_CONFIG, capsys)
+    assert code == EXIT_DATA
+    assert "`gate` ran out of memory" in err and "`data.engine: spark`" in err

@@ -109,10 +109,17 @@ def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark")  # the dev extra installs it; Java comes from .ci/run
     from pytest_mlgate.spark import local_session
 
-    session = local_session(cores=2, app="mlgate-tests")
     # On tables of a few thousand rows the cost is the number of Spark jobs: one score range and no
     # adaptive re-planning run a third as many. Tests of the score ranges ask for several themselves.
-    session.conf.set("spark.sql.shuffle.partitions", "1")
-    session.conf.set("spark.sql.adaptive.enabled", "false")
+    # A JVM this short-lived spends a third of its CPU in the optimising JIT compiler: C1 only.
+    session = local_session(
+        cores=2,
+        app="mlgate-tests",
+        conf={
+            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+            "spark.sql.shuffle.partitions": "1",
+            "spark.sql.adaptive.enabled": "false",
+        },
+    )
     yield session
     session.stop()

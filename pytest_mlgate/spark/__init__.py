@@ -38,12 +38,13 @@ def require_pyspark() -> Any:
     return pyspark
 
 
-def local_session(cores: int | None = None, app: str = "mlgate") -> Any:
+def local_session(cores: int | None = None, app: str = "mlgate", conf: dict[str, str] | None = None) -> Any:
     """The active SparkSession, else a local one bound to 127.0.0.1, without the web UI.
 
     ``MLGATE_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``) replaces the local
-    master; ``MLGATE_SPARK_CORES`` (default 2) sizes the local one. On a cluster you
-    can also build your own session and pass DataFrames to ``gate_dataframe``.
+    master; ``MLGATE_SPARK_CORES`` (default 2) sizes the local one. ``conf`` adds Spark
+    settings to a new session, before its JVM starts (``spark.driver.memory``, say).
+    On a cluster you can also build your own session and pass DataFrames to ``gate_dataframe``.
     """
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -62,6 +63,8 @@ def local_session(cores: int | None = None, app: str = "mlgate") -> Any:
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", str(max(2 * cores, 2)))
         )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     return builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
 
 

@@ -88,16 +88,17 @@ def bench_profile_csv(rows: int, tmp: Path) -> None:
             }
         ).to_csv(path, mode="w" if i == 0 else "a", header=i == 0, index=False)
     size_mib = path.stat().st_size / 2**20
+    elapsed, peak = _profile_in_child(path, tmp / "big-profile.json")
+    print(f"mlgate profile, CSV of {rows:,} rows ({size_mib:,.0f} MiB): {elapsed:.1f} s, peak RSS {peak} MiB")
+
+
+def _profile_in_child(path: Path, out: Path) -> tuple[float, str]:
+    """(wall seconds, peak RSS in MiB as the child printed it) of profiling ``path`` in a fresh process."""
     start = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, "-c", PROFILE_CHILD, str(path), str(tmp / "big-profile.json")],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", PROFILE_CHILD, str(path), str(out)], capture_output=True, text=True, check=True
     )
-    elapsed = time.perf_counter() - start
-    peak = child.stderr.strip().splitlines()[-1]
-    print(f"mlgate profile, CSV of {rows:,} rows ({size_mib:,.0f} MiB): {elapsed:.1f} s, peak RSS {peak} MiB")
+    return time.perf_counter() - start, child.stderr.strip().splitlines()[-1]
 
 
 def bench_profile_parquet(rows: int, tmp: Path) -> None:
@@ -121,15 +122,7 @@ def bench_profile_parquet(rows: int, tmp: Path) -> None:
     pq.write_table(pa.table(columns(rows)), single, row_group_size=rows)
     for path, layout in ((grouped, f"row groups of {chunk:,} rows"), (single, "one row group")):
         size_mib = path.stat().st_size / 2**20
-        start = time.perf_counter()
-        child = subprocess.run(
-            [sys.executable, "-c", PROFILE_CHILD, str(path), str(tmp / "pq-profile.json")],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        elapsed = time.perf_counter() - start
-        peak = child.stderr.strip().splitlines()[-1]
+        elapsed, peak = _profile_in_child(path, tmp / "pq-profile.json")
         print(
             f"mlgate profile, Parquet of {rows:,} rows x 25 columns ({size_mib:,.0f} MiB), {layout}: "
             f"{elapsed:.1f} s, peak RSS {peak} MiB"

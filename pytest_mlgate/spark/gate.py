@@ -37,7 +37,7 @@ from ..stats.paired import SMALL_SAMPLE_ROWS, compare, compare_cell_counts, esti
 from ..stats.result import Comparison, Estimate
 from ..stats.rng import stream
 from . import require_pyspark
-from .read import Read, read_path
+from .read import Read, first_line, read_path
 from .sufficient import (
     Prepared,
     add_placements,
@@ -67,8 +67,7 @@ def read_data(config: GateConfig, spark: Any = None) -> Read:
         return Read(session.table(data.table) if data.table is not None else session.sql(data.query))
     except Exception as exc:  # Spark's AnalysisException and friends: a table it cannot read
         what = data.table or data.query
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Spark could not read `data` ({what}): {first}") from None
+        raise DataError(f"Spark could not read `data` ({what}): {first_line(exc)}") from None
 
 
 def run_spark_gate(config: GateConfig, frame: Any = None) -> GateReport:
@@ -108,10 +107,7 @@ def _spark_errors() -> Iterator[None]:
     try:
         yield
     except (PySparkException, Py4JError) as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        raise DataError(
-            f"Spark failed while reading the data: {lines[0] if lines else type(exc).__name__}"
-        ) from None
+        raise DataError(f"Spark failed while reading the data: {first_line(exc)}") from None
 
 
 def _refuse_unsupported(config: GateConfig) -> None:

@@ -58,9 +58,7 @@ def read_path(
         try:
             return Read(session.read.parquet(str(path)))
         except Exception as exc:  # Spark's AnalysisException: not Parquet, or an empty folder
-            raise DataError(
-                f"`{key}`: Spark could not read `{path}` as Parquet: {_first_line(exc)}"
-            ) from None
+            raise DataError(f"`{key}`: Spark could not read `{path}` as Parquet: {first_line(exc)}") from None
     try:
         reader = session.read.format("delta")
         if version is not None:
@@ -69,7 +67,7 @@ def read_path(
     except Exception as exc:
         if not _no_delta_source(exc):
             raise DataError(
-                f"`{key}`: Spark could not read Delta table `{path}`: {_first_line(exc)}"
+                f"`{key}`: Spark could not read Delta table `{path}`: {first_line(exc)}"
             ) from None
     else:
         return Read(
@@ -98,7 +96,7 @@ def _read_with_deltalake(session: Any, path: Path, key: str, version: int | None
     try:
         table = DeltaTable(str(path), version=version)
     except Exception as exc:  # not a table, a version it never had, a corrupt log, a newer protocol
-        raise DataError(f"`{key}`: `{path}` could not be read as a Delta table: {_first_line(exc)}") from None
+        raise DataError(f"`{key}`: `{path}` could not be read as a Delta table: {first_line(exc)}") from None
     _refuse_protocol(table, path, key)
     from pyspark.sql.types import StructType
 
@@ -148,7 +146,8 @@ def _live_files(table: Any, path: Path, key: str) -> list[str]:
     return files
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: BaseException) -> str:
+    """The JVM's own message of a Spark or py4j error, in one line, for an error that names the input."""
     # py4j opens with "An error occurred while calling o39.load."; the JVM's own message follows it.
     lines = [line.strip(" :") for line in str(exc).splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("An error occurred while calling")] or lines

@@ -483,10 +483,10 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 def _print_alias_version(tracking: str, name: str, alias: str) -> None:
     """`version: N`, the alias read back from the registry, for scripts (the rollback action's output)."""
-    from .registry.commands import history
+    from .registry.commands import alias_version
 
     try:
-        version = history(tracking, name).aliases.get(alias)
+        version = alias_version(tracking, name, alias)
     except Exception as exc:  # the rollback itself is done; a failed read-back only loses this line
         print(f"note: could not read {name}@{alias} back from the registry: {type(exc).__name__}")
         return

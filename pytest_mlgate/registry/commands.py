@@ -332,6 +332,12 @@ class History:
         }
 
 
+def alias_version(tracking: str, name: str, alias: str) -> str | None:
+    """The version ``name@alias`` points at now, read from the registry (None: the alias is not set)."""
+    version = registered_model(client(tracking), tracking, name).aliases.get(alias)
+    return None if version is None else str(version)
+
+
 def history(tracking: str, name: str) -> History:
     c = client(tracking)
     model = registered_model(c, tracking, name)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import deltalake  # the dev extra installs it: missing, these tests must fail, not skip
 import pandas as pd
 import pytest
 from test_spark import _assert_same, _binary_frame
@@ -56,7 +57,6 @@ def _gate_both(tmp: Path, table: Path, live: pd.DataFrame, drift: bool = False) 
 
 @pytest.mark.slow
 def test_the_gate_and_the_profile_count_only_the_rows_the_log_holds(spark: Any, tmp_path: Path) -> None:
-    deltalake = pytest.importorskip("deltalake")
     from pytest_mlgate.cli import main
     from pytest_mlgate.profile import build_profile, frame_chunks, load_profile
 
@@ -125,7 +125,6 @@ def test_the_gate_and_the_profile_count_only_the_rows_the_log_holds(spark: Any, 
 def test_a_partitioned_table_keeps_the_partition_values_and_types_of_the_delta_schema(
     spark: Any, tmp_path: Path
 ) -> None:
-    deltalake = pytest.importorskip("deltalake")
     from pytest_mlgate.spark.read import read_path
 
     # Over 1,000 live rows: the moments path, which does not depend on the order partitions are read in.
@@ -163,7 +162,6 @@ def test_a_partitioned_table_keeps_the_partition_values_and_types_of_the_delta_s
 def test_a_table_whose_reader_protocol_plain_files_cannot_honour_is_refused(
     spark: Any, tmp_path: Path, configuration: dict[str, str], feature: str
 ) -> None:
-    deltalake = pytest.importorskip("deltalake")
     from pytest_mlgate.cli import main
 
     table = tmp_path / "holdout"
@@ -182,7 +180,6 @@ def test_a_table_whose_reader_protocol_plain_files_cannot_honour_is_refused(
 def test_without_deltalake_a_delta_folder_is_refused_not_read_as_parquet(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    deltalake = pytest.importorskip("deltalake")
     from pytest_mlgate.cli import main
 
     table = tmp_path / "holdout"
@@ -204,7 +201,6 @@ def test_without_deltalake_a_delta_folder_is_refused_not_read_as_parquet(
 
 @pytest.mark.slow
 def test_a_session_with_a_delta_data_source_reads_the_table_through_it(spark: Any, tmp_path: Path) -> None:
-    deltalake = pytest.importorskip("deltalake")
     from pyspark.sql.datasource import DataSource, DataSourceReader
 
     from pytest_mlgate.spark.read import read_path

@@ -110,6 +110,49 @@ class MlflowServer:
             time.sleep(0.1)
 
 
+@dataclass
+class Relay:
+    """The only way to a server: a TCP relay (tests/tcp_relay.py) on ``port``, in its own process group.
+
+    Killing that group makes the server unreachable, as a dead server is, and `start` makes it
+    reachable again at once; the server behind it, its store and its other clients carry on.
+    """
+
+    target: MlflowServer
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Relay:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("tcp_relay.py")),
+                str(self.port),
+                str(self.target.port),
+            ],
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while not _port_open(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the relay to {self.target.url} did not listen on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=20)
+        self.process = None
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)

@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mlflow_parts import BIN, MlflowServer, Project, cli, client, free_port, make_project, unique_name
+from mlflow_parts import BIN, MlflowServer, Project, Relay, cli, client, free_port, make_project
 
 pytestmark = [
     pytest.mark.slow,
@@ -286,18 +286,24 @@ def test_two_promotions_race_and_exactly_one_wins(project: Project) -> None:
 
 FAULT_DRIVER = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import os, signal, socket, sys, time
     from mlflow import MlflowClient
     from pytest_mlgate.cli import main
 
     stage = sys.argv[1]
-    def stop_server():
-        os.killpg(int(os.environ["SERVER_PGID"]), signal.SIGTERM)
-        time.sleep(3)
+    def cut_off():
+        os.killpg(int(os.environ["RELAY_PGID"]), signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", int(os.environ["RELAY_PORT"]))) != 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("the relay still answers")
     if stage == "before-move":
         real = MlflowClient.set_registered_model_alias
         def move(self, *a, **k):
-            stop_server()
+            cut_off()
             return real(self, *a, **k)
         MlflowClient.set_registered_model_alias = move
     else:
@@ -305,7 +311,7 @@ FAULT_DRIVER = textwrap.dedent(
         prefix = "mlgate.ledger." if stage == "before-ledger" else "mlgate.previous."
         def tag(self, name, key, value):
             if key.startswith(prefix):
-                stop_server()
+                cut_off()
             return real_tag(self, name, key, value)
         MlflowClient.set_registered_model_tag = tag
     sys.exit(main(["promote", "--no-git-tag", "--lock-timeout", "5"]))
@@ -315,46 +321,34 @@ FAULT_DRIVER = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def fault_server(
-    tmp_path_factory: pytest.TempPathFactory, trained: dict[str, Any]
-) -> Iterator[tuple[MlflowServer, dict[str, Any]]]:
-    """A server of the fault tests' own, since they stop it; each stage restarts it before it ends.
-
-    The weak and strong models are logged once; each stage registers them under a fresh name."""
-    from mlflow_parts import register
-
-    server = MlflowServer(tmp_path_factory.mktemp("fault-server"), free_port()).start()
+    mlflow_server: MlflowServer, logged: dict[str, Any]
+) -> Iterator[tuple[Relay, dict[str, Any]]]:
+    """The session's server behind a relay of the fault tests' own: they kill the relay, which makes the
+    server unreachable to the promotion and to nobody else, and each stage starts it again before it ends."""
+    relay = Relay(mlflow_server, free_port()).start()
     try:
-        library = unique_name("faults")
-        for kind in ("weak", "strong"):
-            register(server.url, library, trained[kind], run_name=kind)
-        yield (
-            server,
-            {
-                kind: client(server.url).get_model_version(library, str(i + 1))
-                for i, kind in enumerate(("weak", "strong"))
-            },
-        )
+        yield relay, logged
     finally:
-        server.stop()
+        relay.stop()
 
 
 @pytest.mark.parametrize("stage", ["before-move", "before-ledger", "before-previous"])
-def test_server_stops_mid_promotion_and_a_rerun_converges(
+def test_server_unreachable_mid_promotion_and_a_rerun_converges(
     tmp_path: Path,
     trained: dict[str, Any],
-    fault_server: tuple[MlflowServer, dict[str, Any]],
+    fault_server: tuple[Relay, dict[str, Any]],
     stage: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The server dies between the check and the alias move (or before the ledger entry, or between the
-    entry and the previous-version tag): the error says exactly which state was reached, the alias is
-    unchanged or fully moved, and rerunning the same command finishes the job."""
-    server, logged = fault_server
-    if server.process is None:  # an earlier stage failed before it could restart the server
-        server.start()
+    """The server becomes unreachable between the check and the alias move (or before the ledger entry, or
+    between the entry and the previous-version tag): the error says exactly which state was reached, the
+    alias is unchanged or fully moved, and rerunning the same command finishes the job."""
+    relay, logged = fault_server
+    if relay.process is None:  # an earlier stage failed before it could start the relay again
+        relay.start()
     try:
-        proj = make_project(tmp_path / "proj", server.url, trained["holdout"])
-        registry = client(server.url)
+        proj = make_project(tmp_path / "proj", relay.url, trained["holdout"])
+        registry = client(relay.url)
         registry.create_registered_model(proj.name)
         for kind in ("weak", "strong"):
             source = logged[kind]
@@ -368,7 +362,7 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         set_candidate(proj, "2")
         assert cli(proj, "gate") == 0
         (tmp_path / "driver.py").write_text(FAULT_DRIVER)
-        env = {**os.environ, "SERVER_PGID": str(server.process.pid)}  # type: ignore[union-attr]
+        env = {**os.environ, "RELAY_PGID": str(relay.process.pid), "RELAY_PORT": str(relay.port)}  # type: ignore[union-attr]
         crashed = subprocess.run(
             [sys.executable, str(tmp_path / "driver.py"), stage],
             cwd=proj.root,
@@ -392,9 +386,9 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
         assert crashed.stdout.splitlines()[-1] == f"state: {said[1]}"
         if stage != "before-move":  # the alias moved: never say that nothing changed
             assert "Nothing was changed" not in crashed.stderr and "not moved" not in crashed.stderr
-        server.process.wait(timeout=30)  # type: ignore[union-attr]
-        server.process = None
-        server.start()
+        relay.process.wait(timeout=30)  # type: ignore[union-attr]
+        relay.process = None
+        relay.start()
         assert champion(proj) == ("1" if stage == "before-move" else "2")  # unchanged, or fully moved
         assert (
             "mlgate.previous.champion" not in client(proj.tracking_uri).get_registered_model(proj.name).tags
@@ -411,7 +405,7 @@ def test_server_stops_mid_promotion_and_a_rerun_converges(
             client(proj.tracking_uri).get_registered_model(proj.name).tags["mlgate.previous.champion"] == "1"
         )
     except BaseException:
-        server.stop()  # the next stage starts it again, from a known state
+        relay.stop()  # the next stage starts it again, from a known state
         raise
 
 

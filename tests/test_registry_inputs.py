@@ -15,6 +15,7 @@ from mlflow_parts import (
     SKLEARN_REQUIREMENTS,
     MlflowServer,
     Project,
+    Relay,
     free_port,
     make_project,
     register,
@@ -274,27 +275,30 @@ def test_pytest_session_logs_to_the_registry(
 
 
 def test_pytest_session_exits_3_when_logging_fails(
-    pytester: pytest.Pytester, tmp_path: Path, trained: dict[str, Any]
+    pytester: pytest.Pytester, mlflow_server: MlflowServer, registered: Any, trained: dict[str, Any]
 ) -> None:
-    """The gate ran, the report is written, but the server died before logging: say so, exit 3."""
-    server = MlflowServer(tmp_path / "srv", free_port()).start()
+    """The gate ran, the report is written, but the server became unreachable before logging: say so, exit 3."""
+    relay = Relay(mlflow_server, free_port()).start()  # the session's server, through a way we can cut
     try:
-        name = "dies"
-        register(server.url, name, trained["weak"])
-        register(server.url, name, trained["strong"])
+        name = registered("weak", "strong")
         trained["holdout"].to_csv(pytester.path / "holdout.csv", index=False)
-        Project(pytester.path, pytester.path, name, server.url).config(
+        Project(pytester.path, pytester.path, name, relay.url).config(
             f"models:/{name}/2", f"models:/{name}/1"
         )
         pytester.makeconftest(
             f"""
-            import os, signal, time
+            import os, signal, socket, time
             import pytest
 
             @pytest.hookimpl(tryfirst=True)
             def pytest_sessionfinish(session):
-                os.killpg({server.process.pid}, signal.SIGTERM)  # the gate has run; mlgate logs after this
-                time.sleep(2)
+                os.killpg({relay.process.pid}, signal.SIGTERM)  # the gate has run; mlgate logs after this
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    with socket.socket() as s:
+                        if s.connect_ex(("127.0.0.1", {relay.port})) != 0:
+                            break
+                    time.sleep(0.05)
             """
         )
         result = pytester.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider")
@@ -302,4 +306,4 @@ def test_pytest_session_exits_3_when_logging_fails(
         result.stdout.fnmatch_lines(["*mlflow logging FAILED*is unreachable*"])
         assert (pytester.path / "mlgate-report.json").is_file()
     finally:
-        server.stop()
+        relay.stop()

@@ -5,12 +5,45 @@ Started only when a test asks for it, stopped at the end of the session.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlflow_parts import MlflowServer, credit_like, fit, free_port, register, unique_name
+
+# What a gate run imports. A pytester run in-process drops the modules it imported from sys.modules
+# when it ends (the pytester fixture snapshots them when it is created), so the next run imports
+# them again: scipy's hundreds take a second, numpy's C extensions refuse ("cannot load module more
+# than once per process"), and PyYAML's loader breaks ("could not determine a constructor for the tag
+# None"). Imported once per session, before any pytester exists, they stay.
+GATE_MODULES = (
+    "yaml",
+    "pytest_mlgate.asserts",
+    "pytest_mlgate.config",
+    "pytest_mlgate.figures",
+    "pytest_mlgate.gate",
+    "pytest_mlgate.golden",
+    "pytest_mlgate.io.models",
+    "pytest_mlgate.lineage",
+    "pytest_mlgate.llm.config",
+    "pytest_mlgate.progress",
+    "pytest_mlgate.registry.publish",
+    "pytest_mlgate.session",
+)
+
+
+@pytest.fixture(scope="session")
+def _gate_modules() -> None:
+    for name in GATE_MODULES:
+        importlib.import_module(name)
+
+
+@pytest.fixture
+def pytester(_gate_modules: None, pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytest's own, created after the gate's modules are imported, so that in-process runs keep them."""
+    return pytester
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def gated(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_the_header_counts_the_gate_items_it_deselects(gated: pytest.Pytester) -> None:
     # Before: "collected 1 item / 3 deselected / -2 selected" (the gate's items were never counted).
-    result = gated.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider", "-k", "mine")
+    result = gated.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider", "-k", "mine")
     result.stdout.fnmatch_lines(["collected 4 items / 3 deselected / 1 selected"])
     result.assert_outcomes(passed=1)
 
@@ -38,7 +38,7 @@ def test_a_config_named_on_the_command_line_runs_its_checks(gated: pytest.Pytest
     other.mkdir()
     (gated.path / "mlgate.yaml").rename(other / "gate.yml")
     (gated.path / "holdout.csv").rename(other / "holdout.csv")  # paths are relative to the config
-    result = gated.runpytest_subprocess("--mlgate", "elsewhere/gate.yml", "-p", "no:cacheprovider")
+    result = gated.runpytest_inprocess("--mlgate", "elsewhere/gate.yml", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)  # its three checks; the user's test file was not named
     result.stdout.fnmatch_lines(["collected 3 items", "*decision: PROMOTE*"])
     assert json.loads((other / "mlgate-report.json").read_text())["decision"] == "promote"
@@ -46,13 +46,13 @@ def test_a_config_named_on_the_command_line_runs_its_checks(gated: pytest.Pytest
 
 def test_two_configs_on_the_command_line_are_a_usage_error(gated: pytest.Pytester) -> None:
     (gated.path / "second.yaml").write_text((gated.path / "mlgate.yaml").read_text())
-    result = gated.runpytest_subprocess("--mlgate", "mlgate.yaml", "second.yaml", "-p", "no:cacheprovider")
+    result = gated.runpytest_inprocess("--mlgate", "mlgate.yaml", "second.yaml", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mlgate takes one config file; the command line names 2*"])
 
 
 def test_junit_properties_are_json_not_python_reprs(gated: pytest.Pytester) -> None:
-    result = gated.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider", "--junitxml=junit.xml")
+    result = gated.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider", "--junitxml=junit.xml")
     assert result.ret == 0
     case = next(
         c

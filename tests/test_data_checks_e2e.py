@@ -70,7 +70,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def _run(project: pytest.Pytester, current: pd.DataFrame) -> tuple[pytest.RunResult, dict[str, object], str]:
     current.to_csv(project.path / "current.csv", index=False)
-    result = project.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider", "-rs")
+    result = project.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider", "-rs")
     report = json.loads((project.path / "mlgate-report.json").read_text())
     jsonschema.validate(report, SCHEMA)
     mlgate = Path(sys.executable).parent / "mlgate"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,9 @@ from pytest_mlgate.golden import Golden, GoldenStore, Tolerance, compare_golden,
 def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     # CI=true makes updates refuse; these tests decide for themselves when it is set.
     monkeypatch.delenv("CI", raising=False)
+    # The pytester runs are in-process and rewrite test_model.py within the same second at the same
+    # size (SHIFT 0.0 -> 0.3): a cached .pyc, keyed on mtime and size, would be read for the new source.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
 
 TEST_MODULE = """
@@ -43,22 +47,22 @@ def test_missing_file_fails_with_instructions_then_update_writes_and_passes(
     pytester: pytest.Pytester,
 ) -> None:
     _module(pytester, 0.0)
-    first = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    first = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     first.assert_outcomes(failed=1)
     first.stdout.fnmatch_lines(
         ["*golden file*scores_v1.json* does not exist*", "*Fix: run `pytest --mlgate-update`*"]
     )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
     assert (pytester.path / "golden" / "scores_v1.json").is_file()
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 @pytest.mark.slow  # trains and scores models in several pytest runs
 def test_a_changed_model_fails_with_the_worst_rows_and_update_accepts_it(pytester: pytest.Pytester) -> None:
     _module(pytester, 0.0)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
     _module(pytester, 0.3)
-    changed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-artifacts", "out")
+    changed = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-artifacts", "out")
     changed.assert_outcomes(failed=1)
     changed.stdout.fnmatch_lines(
         [
@@ -70,17 +74,17 @@ def test_a_changed_model_fails_with_the_worst_rows_and_update_accepts_it(pyteste
     )
     assert (pytester.path / "out" / "golden-scores_v1.json.obtained.json").is_file()
     assert "flipped" in (pytester.path / "out" / "golden-scores_v1.json.diff.txt").read_text()
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_ci_refuses_updates_unless_forced(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     _module(pytester, 0.0)
     monkeypatch.setenv("CI", "true")
-    refused = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update")
+    refused = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update")
     refused.assert_outcomes(failed=1)
     refused.stdout.fnmatch_lines(["*CI=true refuses to rewrite expected outputs*"])
-    pytester.runpytest_subprocess(
+    pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "--mlgate-update", "--mlgate-force-update"
     ).assert_outcomes(passed=1)
 
@@ -88,17 +92,17 @@ def test_ci_refuses_updates_unless_forced(pytester: pytest.Pytester, monkeypatch
 @pytest.mark.slow  # trains and scores models in several pytest runs
 def test_update_new_only_keeps_existing_files_and_orphans_are_reported(pytester: pytest.Pytester) -> None:
     _module(pytester, 0.0)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update-new-only").assert_outcomes(
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update-new-only").assert_outcomes(
         passed=1
     )
     before = (pytester.path / "golden" / "scores_v1.json").read_text()
     _module(pytester, 0.3)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update-new-only").assert_outcomes(
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update-new-only").assert_outcomes(
         failed=1
     )
     assert (pytester.path / "golden" / "scores_v1.json").read_text() == before
     (pytester.path / "golden" / "retired.json").write_text("{}")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mlgate-update")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--mlgate-update")
     result.stdout.fnmatch_lines(["*mlgate golden files*", "*not used by any test in this run*retired.json*"])
 
 

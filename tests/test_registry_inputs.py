@@ -265,10 +265,10 @@ def test_pytest_session_logs_to_the_registry(
     trained["holdout"].to_csv(pytester.path / "holdout.csv", index=False)
     proj = Project(pytester.path, pytester.path, name, mlflow_server.url)
     proj.config(f"models:/{name}/2", f"models:/{name}@champion")
-    result = pytester.runpytest_subprocess("--mlgate", "--mlgate-no-log", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("--mlgate", "--mlgate-no-log", "-p", "no:cacheprovider")
     assert result.ret == 0
     assert "mlgate.decision" not in c.get_model_version(name, "2").tags
-    result = pytester.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider")
     assert result.ret == 0
     result.stdout.fnmatch_lines([f"mlflow: logged to run * and {name} v2 *"])
     assert c.get_model_version(name, "2").tags["mlgate.decision"] == "promote"
@@ -301,7 +301,7 @@ def test_pytest_session_exits_3_when_logging_fails(
                     time.sleep(0.05)
             """
         )
-        result = pytester.runpytest_subprocess("--mlgate", "-p", "no:cacheprovider")
+        result = pytester.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider")
         assert result.ret == 3
         result.stdout.fnmatch_lines(["*mlflow logging FAILED*is unreachable*"])
         assert (pytester.path / "mlgate-report.json").is_file()

@@ -6,12 +6,13 @@ Started only when a test asks for it, stopped at the end of the session.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mlflow_parts import MlflowServer, credit_like, fit, free_port, register, unique_name
+from mlflow_parts import MlflowServer, credit_like, fit, register, shared_server, unique_name, update_shared
 
 # What a gate run imports. A pytester run in-process drops the modules it imported from sys.modules
 # when it ends (the pytester fixture snapshots them when it is created), so the next run imports
@@ -46,13 +47,18 @@ def pytester(_gate_modules: None, pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+def _server_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Under xdist each worker's basetemp is a folder of the run's own (pytest-N/popen-gwK): the server
+    # is shared in the run's folder, never with another run.
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "mlflow-server"
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"), free_port()).start()
-    try:
+    """One `mlflow server` for the run, shared by its xdist workers; the last one out stops it."""
+    with shared_server(_server_folder(tmp_path_factory)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -68,13 +74,20 @@ def trained() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def logged(mlflow_server: MlflowServer, trained: dict[str, Any]) -> dict[str, Any]:
-    """Each model logged once; tests register fresh versions of these sources under their own names."""
+def logged(
+    mlflow_server: MlflowServer, trained: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Each model logged once per run (by the first worker that asks); tests register fresh versions of
+    these sources under their own names. Every worker fits the same models from the same seed."""
     from mlflow import MlflowClient
 
-    library = unique_name("library")
-    for kind in ("weak", "strong", "bad"):
-        register(mlflow_server.url, library, trained[kind], run_name=kind)
+    def log_them() -> str:
+        library = unique_name("library")
+        for kind in ("weak", "strong", "bad"):
+            register(mlflow_server.url, library, trained[kind], run_name=kind)
+        return library
+
+    library = update_shared(_server_folder(tmp_path_factory), "library", log_them)
     client = MlflowClient(mlflow_server.url, registry_uri=mlflow_server.url)
     return {
         kind: client.get_model_version(library, str(i + 1))

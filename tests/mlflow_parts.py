@@ -7,6 +7,8 @@ the git remote is a bare repository.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -108,6 +110,74 @@ class MlflowServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and _port_open(self.port):
             time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def shared_server(root: Path) -> Iterator[MlflowServer]:
+    """One server for every test process of a run (xdist workers), counted in and out under a file lock.
+
+    A start costs about 18 s of CPU on 2 cores (the CLI and its uvicorn worker each import MLflow and
+    the store is migrated), so a server per worker was the suite's most expensive fixture. The last
+    process out stops it. `update_shared` keeps what the processes share besides.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    state_file, lock = root / "state.json", root / "lock"
+    with _locked(lock):
+        state = json.loads(state_file.read_text()) if state_file.exists() else None
+        if state is not None and _port_open(state["port"]):
+            state["users"] += 1
+            server = MlflowServer(Path(state["root"]), state["port"])
+        else:
+            server = MlflowServer(root / f"server-{os.getpid()}", free_port()).start()
+            assert server.process is not None
+            state = {"root": str(server.root), "port": server.port, "pgid": server.process.pid}
+            state |= {"users": 1, "extra": {}}
+        state_file.write_text(json.dumps(state))
+    try:
+        yield server
+    finally:
+        with _locked(lock):
+            state = json.loads(state_file.read_text())
+            state["users"] -= 1
+            if state["users"] > 0:
+                state_file.write_text(json.dumps(state))
+            else:
+                state_file.unlink()
+                if server.process is not None:
+                    server.stop()
+                else:  # started by a process that has finished: stop it by its process group
+                    _stop_group(state["pgid"], state["port"])
+
+
+def update_shared(root: Path, key: str, make: Any) -> Any:
+    """``extra[key]`` of the shared server's state, made by ``make()`` by the first process that asks."""
+    with _locked(root / "lock"):
+        state = json.loads((root / "state.json").read_text())
+        if key not in state["extra"]:
+            state["extra"][key] = make()
+            (root / "state.json").write_text(json.dumps(state))
+        return state["extra"][key]
+
+
+def _stop_group(pgid: int, port: int) -> None:
+    for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and _port_open(port):
+            time.sleep(0.1)
+        if not _port_open(port):
+            return
 
 
 @dataclass

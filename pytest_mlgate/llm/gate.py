@@ -6,6 +6,7 @@ from typing import Any
 
 from ..config import GateConfig
 from ..gate import _aggregate, run_provenance
+from ..lineage import add_lineage
 from ..results import CheckResult, GateReport
 from .run import LlmRun, run_llm
 
@@ -47,19 +48,23 @@ def run_llm_gate(config: GateConfig) -> GateReport:
         seed=config.seed,
         fail_on=config.fail_on,
         checks=tuple(run.checks),
-        provenance={
-            "candidate": run.provenance["candidate"],
-            "baseline": run.provenance["baseline"],
-            "data": {
-                "path": golden["path"],
-                "sha256": golden["sha256"],
-                "rows": golden["cases"],
-                "target": "reference",
+        # With `task: llm` the config's `data` is the golden set, so its DVC record has the role `data`.
+        provenance=add_lineage(
+            config,
+            {
+                "candidate": run.provenance["candidate"],
+                "baseline": run.provenance["baseline"],
+                "data": {
+                    "path": golden["path"],
+                    "sha256": golden["sha256"],
+                    "rows": golden["cases"],
+                    "target": "reference",
+                },
+                "task": "llm",
+                "classes": [],
+                **run_provenance(config),
+                "llm": run.provenance["llm"],
             },
-            "task": "llm",
-            "classes": [],
-            **run_provenance(config),
-            "llm": run.provenance["llm"],
-        },
+        ),
         summary=summary,
     )

@@ -27,7 +27,7 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .decision{display:inline-block;padding:.2rem .7rem;border-radius:.4rem;color:#fff;font-weight:600}
 .promote,.decision.pass{background:#1a7f37}.keep{background:#6e7781}.reject{background:#cf222e}
 .s-pass{color:#1a7f37}.s-fail,.s-error{color:#cf222e;font-weight:600}.s-warn{color:#9a6700}
-.s-inconclusive{color:#6e7781}.note{color:#59636e}
+.s-inconclusive{color:#6e7781}.note{color:#59636e}.s-mismatch,.s-unreadable{color:#cf222e;font-weight:600}
 figure{margin:.8rem 0}svg{max-width:100%;height:auto}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:12px}
 ul.details{margin:0;padding-left:1.1rem}details>summary{cursor:pointer;margin:.4rem 0}
@@ -230,8 +230,15 @@ def render(report: Mapping[str, Any]) -> str:
         parts.append(_violations_table(others))
         parts.append("</section>")
 
+    lineage = _lineage_section(prov)
+    if lineage:
+        parts.append(lineage)
     parts.append("<section><h2>Provenance</h2>")
-    parts.append(_table(["field", "value"], [[_e(k), _e(v)] for k, v in _flatten("", prov)]))
+    # What the lineage section shows as tables would be unreadable here as flattened lists of records.
+    shown = [
+        (k, v) for k, v in _flatten("", prov) if not lineage or (k != "dvc" and not k.endswith(".datasets"))
+    ]
+    parts.append(_table(["field", "value"], [[_e(k), _e(v)] for k, v in shown]))
     parts.append("</section>")
 
     parts.append("<section><h2>Every figure</h2><p class=note>Each check as it is in the JSON report.</p>")
@@ -607,5 +614,71 @@ def _live_section(analysis: str, details: Mapping[str, Any], checks: Sequence[Ma
     rest = {k: v for k, v in details.items() if k != "steps"}
     if rest:
         parts.append(_table(["figure", "value"], [[_e(k), _e(v)] for k, v in _flatten("", rest)]))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _lineage_section(prov: Mapping[str, Any]) -> str:
+    """Which tracked data the gate read (DVC) and which datasets each MLflow model was trained on; else ""."""
+    from ..lineage import warnings_of
+
+    records = [r for r in prov.get("dvc") or [] if isinstance(r, Mapping)]
+    trained = [
+        (str(role), d)
+        for role, identity in prov.items()
+        if isinstance(identity, Mapping) and isinstance(identity.get("datasets"), list)
+        for d in identity["datasets"]
+        if isinstance(d, Mapping)
+    ]
+    if not records and not trained:
+        return ""
+    parts = ["<section><h2>Data lineage</h2>"]
+    # A mismatch does not fail the gate, so the page must say it where a reader looks for the data.
+    for line in warnings_of(prov):
+        parts.append(f'<p class="s-warn">Warning: {_e(line)}</p>')
+    if records:
+        parts.append(
+            "<p class=note>Inputs tracked by DVC: the version DVC names, checked against the file.</p>"
+        )
+        body = []
+        for r in records:
+            remote = r.get("remote")
+            if remote and r.get("remote_url"):
+                remote = f"{remote} ({r['remote_url']})"
+            size = r.get("size")
+            body.append(
+                [
+                    _e(r.get("role")),
+                    f"<code>{_e(r.get('tracked_path') or r.get('path'))}</code>",
+                    f"<code>{_e(r.get('tracked_by'))}</code>",
+                    f"<code>{_e(r.get('md5'))}</code>",
+                    _e(None if size is None else f"{size} bytes"),
+                    _e(r.get("hash")),
+                    _e(remote),
+                    _status(r.get("status")),
+                    _e(r.get("message") or None),
+                ]
+            )
+        parts.append(
+            _table(["role", "file", "tracked by", "md5", "size", "hash", "remote", "status", "check"], body)
+        )
+    if trained:
+        parts.append("<p class=note>Datasets each model's MLflow training run logged.</p>")
+        parts.append(
+            _table(
+                ["model", "dataset", "digest", "source type", "source", "context"],
+                [
+                    [
+                        _e(role),
+                        _e(d.get("name")),
+                        f"<code>{_e(d.get('digest'))}</code>",
+                        _e(d.get("source_type")),
+                        _e(d.get("source")),
+                        _e(d.get("context")),
+                    ]
+                    for role, d in trained
+                ],
+            )
+        )
     parts.append("</section>")
     return "".join(parts)

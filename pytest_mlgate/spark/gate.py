@@ -441,24 +441,30 @@ def _data_checks(config: GateConfig, frame: Any, prep: Prepared) -> list[CheckRe
 
 
 def _provenance(config: GateConfig, prep: Prepared, delta: dict[str, Any] | None) -> dict[str, Any]:
+    from ..lineage import add_lineage
+
     run = run_provenance(config)
     where = config.data.table or config.data.query or str(config.data.path)
-    return {
-        "candidate": prep.identities.get("c"),
-        "baseline": prep.identities.get("b"),
-        "data": {
-            "path": f"spark:{where}",
-            "sha256": prep.sha256,
-            "rows": prep.n,
-            "target": config.data.target,
-            "engine": "spark",
-            **({"delta": delta} if delta is not None else {}),
+    # A catalog table or query has no path, so only a DVC-tracked parquet/CSV path (or drift input) is recorded.
+    return add_lineage(
+        config,
+        {
+            "candidate": prep.identities.get("c"),
+            "baseline": prep.identities.get("b"),
+            "data": {
+                "path": f"spark:{where}",
+                "sha256": prep.sha256,
+                "rows": prep.n,
+                "target": config.data.target,
+                "engine": "spark",
+                **({"delta": delta} if delta is not None else {}),
+            },
+            "task": config.task,
+            "classes": list(prep.classes),
+            **run,
+            "versions": {**run["versions"], "pyspark": _pyspark_version()},
         },
-        "task": config.task,
-        "classes": list(prep.classes),
-        **run,
-        "versions": {**run["versions"], "pyspark": _pyspark_version()},
-    }
+    )
 
 
 def _pyspark_version() -> str:

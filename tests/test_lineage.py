@@ -20,6 +20,7 @@ from gate_data import binary_frame, write_config_text
 
 from pytest_mlgate.cli import main
 from pytest_mlgate.lineage import dvc_record
+from pytest_mlgate.report import html, plots
 
 GATE = """
 task: binary
@@ -227,6 +228,10 @@ def test_the_training_runs_dataset_is_shown_and_the_dvc_hash_tags_the_version(
     assert tags["mlgate.dvc.data.remote"] == "storage (s3://bucket/dvc-store)"
     assert main(["report", str(project.root / "mlgate-report.json")]) == 0
     assert f"candidate trained on credit-train `{dataset.digest[:12]}` (training)" in capsys.readouterr().out
+    parsed = _Rows()
+    parsed.feed(html.render(report))
+    shown = [r for r in parsed.rows if r[:2] == ["candidate", "credit-train"]]
+    assert [r[2:4] for r in shown] == [[dataset.digest, "s3"]]
 
 
 def test_a_monitors_dvc_tracked_reference_profile_is_recorded_and_checked(
@@ -300,8 +305,6 @@ HOSTILE = '<img src=x onerror="alert(1)">'
 def test_the_html_page_shows_the_lineage_as_text_and_hostile_names_stay_text(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_mlgate.report import html, plots
-
     monkeypatch.setattr(plots, "available", lambda: False)  # the plots cost seconds and are not the point
     # A remote, a data file and a dataset named with markup: user data that must reach the page as text.
     (project / ".dvc" / "config").write_text(

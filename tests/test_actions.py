@@ -23,6 +23,8 @@ from actions_harness import REPO, Machine, Run, run_action, run_job
 from git_http import GitHttpRemote
 from mlflow_parts import credit_like, make_project
 
+from pytest_mlgate.cli import main
+
 pytestmark = pytest.mark.slow  # a real mlflow server, git remotes or the Actions harness
 
 WORKFLOWS = REPO / "examples" / "workflows"
@@ -420,13 +422,7 @@ def _monitor_project(tmp_path: Path, server: Any, name: str, production: pd.Data
     root.mkdir()
     credit_like(3000, seed=11).to_csv(root / "train.csv", index=False)
     production.to_csv(root / "production.csv", index=False)
-    subprocess.run(
-        [sys.executable, "-m", "pytest_mlgate.cli", "profile", "train.csv", "-o", "reference-profile.json"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    assert main(["profile", str(root / "train.csv"), "-o", str(root / "reference-profile.json")]) == 0
     (root / "mlgate-monitor.yaml").write_text(
         "task: binary\n"
         "data: {path: production.csv, target: y}\n"

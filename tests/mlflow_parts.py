@@ -45,6 +45,7 @@ class MlflowServer:
     root: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
+    pgid: int | None = None  # of a server another test process started (see shared_server)
 
     @property
     def url(self) -> str:
@@ -96,20 +97,24 @@ class MlflowServer:
         raise RuntimeError(f"mlflow server did not answer within {STARTUP_S:.0f} s")
 
     def stop(self) -> None:
-        if self.process is None:
+        """SIGTERM to its process group, SIGKILL if it lingers; also when another process started it."""
+        pgid = self.process.pid if self.process is not None else self.pgid
+        if pgid is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _port_open(self.port):
-            time.sleep(0.1)
+                os.killpg(pgid, sig)
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and not self._gone():
+                time.sleep(0.1)
+            if self._gone():
+                break
+        self.process = self.pgid = None
+
+    def _gone(self) -> bool:
+        # A server started by another process cannot be waited for: its port closing tells.
+        exited = self.process is None or self.process.poll() is not None
+        return exited and not _port_open(self.port)
 
 
 @contextlib.contextmanager
@@ -136,7 +141,7 @@ def shared_server(root: Path) -> Iterator[MlflowServer]:
         state = json.loads(state_file.read_text()) if state_file.exists() else None
         if state is not None and _port_open(state["port"]):
             state["users"] += 1
-            server = MlflowServer(Path(state["root"]), state["port"])
+            server = MlflowServer(Path(state["root"]), state["port"], pgid=state["pgid"])
         else:
             server = MlflowServer(root / f"server-{os.getpid()}", free_port()).start()
             assert server.process is not None
@@ -153,10 +158,7 @@ def shared_server(root: Path) -> Iterator[MlflowServer]:
                 state_file.write_text(json.dumps(state))
             else:
                 state_file.unlink()
-                if server.process is not None:
-                    server.stop()
-                else:  # started by a process that has finished: stop it by its process group
-                    _stop_group(state["pgid"], state["port"])
+                server.stop()
 
 
 def update_shared(root: Path, key: str, make: Any) -> Any:
@@ -167,17 +169,6 @@ def update_shared(root: Path, key: str, make: Any) -> Any:
             state["extra"][key] = make()
             (root / "state.json").write_text(json.dumps(state))
         return state["extra"][key]
-
-
-def _stop_group(pgid: int, port: int) -> None:
-    for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, sig)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and _port_open(port):
-            time.sleep(0.1)
-        if not _port_open(port):
-            return
 
 
 @dataclass

@@ -10,7 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import socket
 import sys
+import time
+
+
+def cut(pgid: int, port: int, timeout_s: float = 20.0) -> None:
+    """Kill the relay's process group and return once its port refuses connections.
+
+    For the processes under test, which cannot wait for a process they did not start.
+    """
+    os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"the relay on port {port} still answers {timeout_s:.0f} s after SIGTERM")
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

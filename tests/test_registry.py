@@ -286,20 +286,16 @@ def test_two_promotions_race_and_exactly_one_wins(project: Project) -> None:
 
 FAULT_DRIVER = textwrap.dedent(
     """
-    import os, signal, socket, sys, time
+    import os, sys
     from mlflow import MlflowClient
     from pytest_mlgate.cli import main
 
+    sys.path.insert(0, os.environ["RELAY_DIR"])
+    from tcp_relay import cut
+
     stage = sys.argv[1]
     def cut_off():
-        os.killpg(int(os.environ["RELAY_PGID"]), signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", int(os.environ["RELAY_PORT"]))) != 0:
-                    return
-            time.sleep(0.05)
-        raise SystemExit("the relay still answers")
+        cut(int(os.environ["RELAY_PGID"]), int(os.environ["RELAY_PORT"]))
     if stage == "before-move":
         real = MlflowClient.set_registered_model_alias
         def move(self, *a, **k):
@@ -362,7 +358,12 @@ def test_server_unreachable_mid_promotion_and_a_rerun_converges(
         set_candidate(proj, "2")
         assert cli(proj, "gate") == 0
         (tmp_path / "driver.py").write_text(FAULT_DRIVER)
-        env = {**os.environ, "RELAY_PGID": str(relay.process.pid), "RELAY_PORT": str(relay.port)}  # type: ignore[union-attr]
+        env = {
+            **os.environ,
+            "RELAY_DIR": str(Path(__file__).parent),
+            "RELAY_PGID": str(relay.process.pid),  # type: ignore[union-attr]
+            "RELAY_PORT": str(relay.port),
+        }
         crashed = subprocess.run(
             [sys.executable, str(tmp_path / "driver.py"), stage],
             cwd=proj.root,

@@ -287,18 +287,12 @@ def test_pytest_session_exits_3_when_logging_fails(
         )
         pytester.makeconftest(
             f"""
-            import os, signal, socket, time
             import pytest
+            from tcp_relay import cut  # the run is in-process: the tests folder is importable
 
             @pytest.hookimpl(tryfirst=True)
             def pytest_sessionfinish(session):
-                os.killpg({relay.process.pid}, signal.SIGTERM)  # the gate has run; mlgate logs after this
-                deadline = time.monotonic() + 20
-                while time.monotonic() < deadline:
-                    with socket.socket() as s:
-                        if s.connect_ex(("127.0.0.1", {relay.port})) != 0:
-                            break
-                    time.sleep(0.05)
+                cut({relay.process.pid}, {relay.port})  # the gate has run; mlgate logs after this
             """
         )
         result = pytester.runpytest_inprocess("--mlgate", "-p", "no:cacheprovider")
